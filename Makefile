@@ -1,0 +1,54 @@
+# The one declared pipeline: notebooks (run with papermill) -> figures/.
+# Use it through run.sh, which sets up .venv first:  bash run.sh figures [PROFILE=smoke|default|paper]
+#
+# Each notebook is executed into $(RUNS)/$(PROFILE)/<name>.ipynb (ignored by git) and writes its
+# figure into figures/. It is rerun when the notebook, any glasslib source, the data
+# (data/provenance.json changes with every data file) or the profile changes.
+
+PROFILE ?= default
+PY := .venv/bin/python
+RUNS := runs
+PYTEST_ARGS ?=
+
+PAPERMILL := $(PY) -m papermill --kernel python3 --log-output
+GLASSLIB_SRC := $(shell find glasslib -name '*.py' 2>/dev/null)
+# Holds the profile the figures in figures/ were last made with; rewritten only when it changes,
+# so that switching profile reruns the notebooks and rerunning the same profile does not.
+PROFILE_MARK := $(RUNS)/.figures-profile
+$(shell mkdir -p $(RUNS) && { [ "$$(cat $(PROFILE_MARK) 2>/dev/null)" = "$(PROFILE)" ] || echo "$(PROFILE)" > $(PROFILE_MARK); })
+
+FIGURES :=
+# $(call notebook,<name>,<figure>): notebooks/<name>.ipynb writes <figure>.
+define notebook
+FIGURES += $(2)
+$(2): notebooks/$(1).ipynb $(GLASSLIB_SRC) data/provenance.json $(PROFILE_MARK)
+	@mkdir -p $(RUNS)/$(PROFILE) $$(@D)
+	rm -f $$@
+	$(PAPERMILL) -p profile $(PROFILE) notebooks/$(1).ipynb $(RUNS)/$(PROFILE)/$(1).ipynb
+	@test -s $$@ || { echo "error: notebooks/$(1).ipynb ran but did not write $$@" >&2; exit 1; }
+endef
+
+# One line per notebook, in pipeline order.
+$(eval $(call notebook,00_spectra_validation,figures/spectra_validation.png))
+
+.DEFAULT_GOAL := figures
+.DELETE_ON_ERROR:
+.PHONY: figures smoke test benchmarks clean-runs
+
+figures: $(FIGURES)
+
+smoke:
+	$(MAKE) --no-print-directory figures PROFILE=smoke
+
+# pytest exit status 5 means "no tests collected": a failure here, not a pass.
+test:
+	@$(PY) -m pytest -q --strict-markers $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+benchmarks:
+	@set -e; files="$(wildcard benchmarks/*.py)"; \
+	if [ -z "$$files" ]; then echo "error: no benchmarks/*.py to run" >&2; exit 1; fi; \
+	for f in $$files; do echo "== $$f"; $(PY) $$f; done
+
+clean-runs:
+	rm -rf $(RUNS)

@@ -1,0 +1,5 @@
+import sys
+
+from glasslib.cli import main
+
+sys.exit(main())

@@ -1,0 +1,129 @@
+"""The ``glass`` command line: outputs, averaging, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import ase
+import ase.io
+import numpy as np
+import pytest
+import torch
+
+from glasslib.cli import main
+from glasslib.rdf import pair_distribution
+from glasslib.structures import read_structures
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+ASI = DATA / "a-Si" / "glass-epsr_Si_2.5_00.xyz"
+SIO2 = DATA / "SiO2" / "dm2_bks_glass" / "sio2_3000_glass_1k_sample0.dat"
+
+
+def _read_csv(path: Path):
+    lines = path.read_text().splitlines()
+    comments = [ln for ln in lines if ln.startswith("#")]
+    header = [ln for ln in lines if not ln.startswith("#")][0].split(",")
+    data = np.loadtxt(path, delimiter=",", comments="#", skiprows=len(comments) + 1)
+    return comments, header, data
+
+
+def _glass(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "glasslib", *map(str, args)], capture_output=True, text=True)
+
+
+def test_gr_csv_has_header_units_and_matches_library(tmp_path):
+    out = tmp_path / "gr.csv"
+    assert main(["spectra", str(ASI), "--kind", "gr", "--rmax", "8", "--dr", "0.05", "--sigma", "0.05",
+                 "--partials", "--out", str(out)]) == 0
+    comments, header, data = _read_csv(out)
+    assert header == ["r_A", "g", "g_SiSi"]
+    assert any("sigma_A: 0.05" in c for c in comments)
+    s = read_structures(ASI)
+    r = torch.arange(1, 161, dtype=torch.float64) * 0.05
+    ref = pair_distribution(s, r, sigma=0.05).g[0].numpy()
+    assert np.allclose(data[:, 0], r.numpy())
+    assert np.allclose(data[:, 1], ref, atol=1e-6)
+    assert np.allclose(data[:, 2], data[:, 1], atol=1e-6)  # one element: partial = total
+
+
+def test_averages_over_files_and_trajectory_frames(tmp_path):
+    atoms = ase.io.read(ASI)
+    shaken = atoms.copy()
+    shaken.rattle(0.1, seed=3)
+    traj = tmp_path / "traj.extxyz"
+    ase.io.write(traj, [atoms, shaken])
+    single = tmp_path / "shaken.extxyz"
+    ase.io.write(single, shaken)
+    out_traj, out_files = tmp_path / "a.csv", tmp_path / "b.csv"
+    common = ["--kind", "sq-xray", "--qmin", "1", "--qmax", "10", "--dq", "0.1"]
+    assert main(["spectra", str(traj), *common, "--out", str(out_traj)]) == 0
+    assert main(["spectra", str(ASI), str(single), *common, "--out", str(out_files)]) == 0
+    _, header, a = _read_csv(out_traj)
+    _, _, b = _read_csv(out_files)
+    assert header == ["Q_per_A", "S"]
+    assert np.allclose(a, b, atol=1e-7)
+
+
+def test_neutron_fq_of_lammps_data_with_species_map(tmp_path):
+    out = tmp_path / "fq.csv"
+    assert main(["spectra", str(SIO2), "--species-map", "1=O,2=Si", "--kind", "fq-neutron",
+                 "--qmin", "0.5", "--qmax", "20", "--dq", "0.1", "--out", str(out)]) == 0
+    _, header, data = _read_csv(out)
+    assert header == ["Q_per_A", "F_per_A"]
+    q, f = data[:, 0], data[:, 1]
+    # Si-O first-neighbour oscillation dominates at high Q: F(Q) keeps amplitude of order 1 there
+    assert np.abs(f[q > 10]).max() > 0.5
+    assert np.isfinite(f).all()
+
+
+def test_adf_needs_cutoff_and_integrates_to_one(tmp_path):
+    out = tmp_path / "adf.csv"
+    assert main(["spectra", str(ASI), "--kind", "adf", "--out", str(out)]) == 2
+    assert not out.exists()
+    assert main(["spectra", str(ASI), "--kind", "adf", "--cutoff", "2.85", "--out", str(out)]) == 0
+    _, header, data = _read_csv(out)
+    assert header == ["theta_deg", "adf_per_deg"]
+    assert abs(np.trapezoid(data[:, 1], data[:, 0]) - 1.0) < 0.02
+    assert 95 < data[np.argmax(data[:, 1]), 0] < 120
+
+
+def _bad_inputs(tmp_path):
+    junk = tmp_path / "junk.foo"
+    junk.write_text("not a structure\n")
+    cluster = tmp_path / "cluster.xyz"
+    ase.io.write(cluster, ase.Atoms("Si2", positions=[[0, 0, 0], [2.3, 0, 0]]), format="xyz")
+    nan = tmp_path / "nan.extxyz"
+    a = ase.io.read(ASI)
+    a.positions[5, 1] = np.nan
+    ase.io.write(nan, a)
+    return [
+        ([str(tmp_path / "missing.xyz"), "--kind", "gr"], "no such file"),
+        ([str(junk), "--kind", "gr"], "junk.foo"),
+        ([str(cluster), "--kind", "sq-xray"], "not periodic"),
+        ([str(nan), "--kind", "gr"], "NaN"),
+        ([str(ASI), "--kind", "gr", "--dr", "-1"], "grid"),
+        ([str(SIO2), "--kind", "gr"], "species map"),
+    ]
+
+
+def test_bad_input_gives_one_line_error_and_no_output(tmp_path):
+    for args, needle in _bad_inputs(tmp_path):
+        out = tmp_path / "out.csv"
+        proc = _glass("spectra", *args, "--out", out)
+        assert proc.returncode == 2, (args, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("glass: error:"), proc.stderr
+        assert needle.lower() in lines[0].lower(), (needle, lines[0])
+        assert "Traceback" not in proc.stderr
+        assert not out.exists()
+        assert not list(tmp_path.glob(".out.csv*"))  # no temporary left behind
+
+
+def test_existing_output_survives_a_failed_run(tmp_path):
+    out = tmp_path / "keep.csv"
+    out.write_text("precious\n")
+    proc = _glass("spectra", tmp_path / "missing.xyz", "--kind", "gr", "--out", out)
+    assert proc.returncode == 2
+    assert out.read_text() == "precious\n"
