@@ -30,6 +30,7 @@ endef
 
 # One line per notebook, in pipeline order.
 $(eval $(call notebook,00_spectra_validation,figures/spectra_validation.png))
+$(eval $(call notebook,02_rmc_baseline,figures/rmc_baseline.png))
 
 .DEFAULT_GOAL := figures
 .DELETE_ON_ERROR:

@@ -15,7 +15,7 @@ import sys
 from glasslib.errors import GlassError
 
 #: subcommand modules, in the order of the data flow
-SUBCOMMANDS = ("simulate", "spectra", "train", "sample")
+SUBCOMMANDS = ("simulate", "spectra", "analyze", "rmc", "train", "sample")
 
 
 def build_parser() -> argparse.ArgumentParser:

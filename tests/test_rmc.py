@@ -1,0 +1,307 @@
+"""Reverse Monte Carlo: same spectra as glasslib's operators, exact incremental updates, fits, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import ase.io
+import numpy as np
+import pytest
+import torch
+
+from glasslib import rmc
+from glasslib.angles import bond_angle_distribution
+from glasslib.errors import InputError
+from glasslib.metrics import rmse
+from glasslib.rdf import pair_distribution
+from glasslib.scattering import structure_factor_from_gr
+from glasslib.structures import Structures, from_ase, read_structures
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+ASI = DATA / "a-Si" / "glass-epsr_Si_2.5_00.xyz"
+DR = 0.05
+
+
+@pytest.fixture(scope="module")
+def asi() -> Structures:
+    return read_structures(ASI)
+
+
+def _grid(r_max: float = 7.9, dr: float = DR) -> torch.Tensor:
+    return torch.arange(dr / 2, r_max, dr, dtype=torch.float64)
+
+
+def _gr_target(structure: Structures, sigma: float = 0.05, r: torch.Tensor | None = None) -> rmc.Target:
+    r = _grid() if r is None else r
+    g = pair_distribution(structure, r, sigma=0.0).g[0]
+    return rmc.Target("gr", tuple(r.tolist()), tuple(g.tolist()), sigma=sigma)
+
+
+def _targets_all_kinds(ref: Structures) -> list[rmc.Target]:
+    r = _grid()
+    pd = pair_distribution(ref, r, sigma=0.0)
+    q = torch.linspace(0.5, 15.0, 120, dtype=torch.float64)
+    theta = torch.arange(1.0, 180.0, 2.0, dtype=torch.float64)
+    adf = bond_angle_distribution(ref, theta, cutoff=2.8, sigma=0.0)[0]
+    return [
+        rmc.Target("gr", tuple(r.tolist()), tuple(pd.g[0].tolist())),
+        rmc.Target("sq-xray", tuple(q.tolist()), tuple(structure_factor_from_gr(pd, q, radiation="xray").s[0].tolist())),
+        rmc.Target("fq-neutron", tuple(q.tolist()), tuple(structure_factor_from_gr(pd, q, radiation="neutron").f[0].tolist())),
+        rmc.Target("adf", tuple(theta.tolist()), tuple(adf.tolist()), cutoff=2.8),
+    ]
+
+
+def _assert_matches_glasslib(fit: rmc.RMC) -> None:
+    """Every model spectrum of the run equals glasslib's operator on the run's structure."""
+    s = fit.structures()
+    r = torch.as_tensor(fit.r)
+    pd = pair_distribution(s, r, sigma=0.0)
+    mine = fit.pair_distribution()
+    assert torch.allclose(mine.partials, pd.partials, rtol=0, atol=1e-10)
+    spectra = fit.spectra()
+    for t, name in zip([t for t in fit.targets if t.kind != "adf"], fit.obs.names):
+        x = torch.as_tensor(spectra[name]["x"])
+        if t.quantity == "gr":
+            ref = pd.g[0][torch.as_tensor(fit.obs.rs_w[fit.obs.names.index(name)] > 0)]
+        else:
+            sf = structure_factor_from_gr(pd, x, radiation=t.radiation)
+            ref = sf.s[0] if t.quantity == "sq" else sf.f[0]
+        np.testing.assert_allclose(spectra[name]["model"], ref.numpy(), rtol=0, atol=1e-10, err_msg=name)
+    if fit.adf_target is not None:
+        adf = bond_angle_distribution(s, torch.as_tensor(fit.theta), cutoff=fit.adf_target.cutoff, sigma=0.0)[0]
+        np.testing.assert_allclose(fit.adf_y, adf.numpy(), rtol=0, atol=1e-12)
+
+
+# ------------------------------------------------------------- same conventions
+def test_model_spectra_equal_glasslib_operators_single_species(asi):
+    fit = rmc.RMC(rmc.random_start("Si", 216, 2.5, seed=4), _targets_all_kinds(asi), rmc.RMCConfig(dr=DR, seed=1))
+    _assert_matches_glasslib(fit)  # at the start, from the from-scratch histogram
+    fit.run(n_moves=30_000)
+    assert fit.accepted > 100
+    _assert_matches_glasslib(fit)  # after incremental updates
+
+
+def test_model_spectra_equal_glasslib_operators_two_species():
+    start = rmc.random_start("Si:1,O:2", 192, 2.2, min_distance={"Si-O": 1.4, "O-O": 1.9, "Si-Si": 2.3}, seed=2)
+    ref = rmc.random_start("Si:1,O:2", 192, 2.2, min_distance=1.3, seed=3)
+    r = _grid(6.0, 0.04)
+    pd = pair_distribution(ref, r, sigma=0.0)
+    q = torch.linspace(0.3, 20.0, 90, dtype=torch.float64)
+    targets = [
+        rmc.Target("gr", tuple(r.tolist()), tuple(pd.g[0].tolist())),
+        rmc.Target("sq-neutron", tuple(q.tolist()), tuple(structure_factor_from_gr(pd, q, radiation="neutron").s[0].tolist())),
+        rmc.Target("fq-xray", tuple(q.tolist()), tuple(structure_factor_from_gr(pd, q, radiation="xray").f[0].tolist())),
+    ]
+    fit = rmc.RMC(start, targets, rmc.RMCConfig(r_max=6.0, dr=0.04, seed=5,
+                                                min_distance={"Si-O": 1.4, "O-O": 1.9, "Si-Si": 2.3}))
+    assert fit.n_pairs == 3
+    fit.run(n_moves=20_000)
+    _assert_matches_glasslib(fit)
+
+
+# ------------------------------------------------------------ exact incremental state
+@pytest.mark.parametrize("n_atoms, r_max", [(216, None), (1000, 5.0)])
+def test_incremental_histogram_equals_recount(asi, n_atoms, r_max):
+    fit = rmc.RMC(rmc.random_start("Si", n_atoms, 2.5, seed=0), _targets_all_kinds(asi)[:1] + _targets_all_kinds(asi)[3:],
+                  rmc.RMCConfig(r_max=r_max, dr=DR, seed=2))
+    assert (fit.span > 0) == (n_atoms == 1000)  # all-atom scan and cell-list paths
+    fit.run(n_moves=60_000)
+    assert fit.accepted > 1000
+    assert np.array_equal(fit.hist, fit.histogram_from_scratch())
+    counts, total = fit.angles_from_scratch()
+    assert np.array_equal(fit.adf_c, counts) and fit.adf_tot[0] == total
+    chi2 = fit.chi2_parts.copy()
+    fit.recompute()
+    np.testing.assert_allclose(chi2, fit.chi2_parts, rtol=1e-9, atol=1e-9)
+
+
+def test_closest_approach_is_never_violated(asi):
+    # a target with its first peak at 2.0 Å (a-Si's g(r) compressed by 0.85) pulls atoms inside 2.3 Å
+    d = 2.3
+    start = rmc.random_start("Si", 216, 2.5, min_distance=d, seed=1)
+    assert start.positions.shape == (216, 3)
+    r = _grid()
+    g = pair_distribution(asi, r / 0.85, sigma=0.0).g[0]
+    target = rmc.Target("gr", tuple(r.tolist()), tuple(g.tolist()))
+    fit = rmc.RMC(start, [target], rmc.RMCConfig(dr=DR, min_distance=d, seed=1))
+    assert fit.min_distances()[0, 0] >= d
+    for _ in range(4):
+        fit.run(n_moves=25_000)
+        assert fit.min_distances()[0, 0] >= d
+    assert fit.counters[2] > 0  # moves were refused for it
+
+
+# ------------------------------------------------------------------ fitting
+def test_chi2_decreases_on_average(asi):
+    fit = rmc.RMC(rmc.random_start("Si", 216, 2.5, seed=3), [_gr_target(asi, sigma=0.02)], rmc.RMCConfig(dr=DR, seed=3))
+    means = []
+    for _ in range(6):
+        window = []
+        for _ in range(10):
+            fit.run(n_moves=3_000)
+            window.append(fit.chi2)
+        means.append(np.mean(window))
+    assert all(b < a for a, b in zip(means, means[1:])), means
+
+
+@pytest.fixture(scope="module")
+def sw_asi():
+    """Two 216-atom Stillinger-Weber a-Si replicas at 2.33 g/cm3, 1000 K/ps (~3 s each)."""
+    from glasslib import simulate as sim
+
+    return [from_ase(sim.simulate(sim.make_task("a-Si", n_atoms=216, density=2.33, seed=k, melt_time=2.0,
+                                                quench_rate=1000.0, anneal_time=1.0))) for k in (1, 2)]
+
+
+def test_fit_of_sw_asi_gr_beats_reference_diversity(sw_asi):
+    """From a random start, 200k moves (~1-2 s) bring the g(r) RMSE below the replica-to-replica RMSE."""
+    r = _grid(8.0)
+    g1, g2 = (pair_distribution(s, r, sigma=0.0).g[0] for s in sw_asi)
+    diversity = float(rmse(g1, g2))  # about 0.18 at Δr = 0.05 Å for 216 atoms
+    fit = rmc.RMC(rmc.random_start("Si", 216, 2.33, seed=0), [_gr_target(sw_asi[0], r=r)],
+                  rmc.RMCConfig(r_max=8.0, dr=DR, seed=0))
+    start_rmse = float(rmse(torch.as_tensor(fit.rs_y[0]), g1))
+    fit.run(n_moves=200_000)
+    g_fit = pair_distribution(fit.structures(), r, sigma=0.0).g[0]
+    err = float(rmse(g_fit, g1))
+    assert err < 0.1 < diversity < start_rmse, (err, diversity, start_rmse)
+    assert err < 0.6 * diversity
+
+
+# ------------------------------------------------------------------ checkpoints
+def test_checkpoint_resume_continues_identically(asi, tmp_path):
+    targets = _targets_all_kinds(asi)
+    start = rmc.random_start("Si", 216, 2.5, seed=7)
+    cfg = rmc.RMCConfig(dr=DR, seed=11, target_acceptance=0.2, adapt_every=500)  # step adaptation state too
+    whole = rmc.RMC(start, targets, cfg)
+    whole.run(n_moves=40_000)
+    first = rmc.RMC(start, targets, cfg)
+    first.run(n_moves=17_321)
+    first.save(tmp_path / "ckpt.npz")
+    resumed = rmc.RMC.load(tmp_path / "ckpt.npz")
+    assert resumed.moves == 17_321
+    resumed.run(n_moves=40_000 - 17_321)
+    assert np.array_equal(resumed.pos, whole.pos)
+    assert np.array_equal(resumed.hist, whole.hist)
+    assert resumed.chi2 == whole.chi2 and resumed.step == whole.step and resumed.accepted == whole.accepted
+    # a different seed gives a different trajectory
+    other = rmc.RMC(start, targets, rmc.RMCConfig(dr=DR, seed=12, target_acceptance=0.2, adapt_every=500))
+    other.run(n_moves=2_000)
+    assert not np.array_equal(other.pos, first.pos)
+
+
+def test_cli_writes_outputs_and_resumes_to_the_uninterrupted_result(asi, tmp_path, monkeypatch):
+    cli = _cli(monkeypatch)
+    gr = tmp_path / "gr.csv"
+    r = _grid()
+    np.savetxt(gr, np.column_stack([r, pair_distribution(asi, r, sigma=0.0).g[0]]), delimiter=",",
+               header="r_A,g", comments="")  # a text header row, as glass spectra writes
+    common = ["rmc", "--target", str(gr), "--kind", "gr", "--sigma", "0.05", "--species", "Si", "--atoms", "216",
+              "--density", "2.5", "--seed", "3", "--dr", "0.05", "--quiet"]
+    assert cli.main(common + ["--moves", "30000", "--out", str(tmp_path / "a")]) == 0
+    assert cli.main(common + ["--moves", "12000", "--out", str(tmp_path / "b")]) == 0
+    assert cli.main(common + ["--moves", "30000", "--out", str(tmp_path / "b")]) == 0  # resumes
+    a = ase.io.read(tmp_path / "a" / "structure.extxyz")
+    b = ase.io.read(tmp_path / "b" / "structure.extxyz")
+    assert len(a) == 216 and np.array_equal(a.positions, b.positions)
+    log = np.genfromtxt(tmp_path / "b" / "log.csv", delimiter=",", names=True, skip_header=1)
+    assert log["moves"][0] == 0 and log["moves"][-1] == 30000 and np.all(np.diff(log["moves"]) > 0)
+    assert np.all(log["moves_per_s"][1:] > 0) and log["chi2"][-1] < 0.5 * log["chi2"][0]
+    fit = np.loadtxt(tmp_path / "a" / "fit_gr.csv", delimiter=",", skiprows=2)
+    assert fit.shape[1] == 3
+    config = json.loads((tmp_path / "a" / "config.json").read_text())
+    assert config["inputs"]["config"]["seed"] == 3
+    # different inputs in the same folder are refused
+    assert cli.main(common[:-1] + ["--moves", "40000", "--step", "0.2", "--out", str(tmp_path / "a")]) == 2
+
+
+# ------------------------------------------------------------------ starts
+def test_liquid_start_is_a_hot_sw_liquid():
+    s = rmc.liquid_start("Si", 64, 2.33, seed=0, time_ps=0.5)
+    assert s.n_atoms == 64 and s.elements == [14]
+    assert float(s.mass_density[0]) == pytest.approx(2.33, rel=1e-4)  # ASE vs LAMMPS Si mass
+    assert s.info[0]["start"] == "liquid" and s.info[0]["temperature_K"] == 3000.0
+    fit = rmc.RMC(s, [rmc.Target("gr", (0.5, 5.0), (1.0, 1.0))], rmc.RMCConfig(dr=0.1))
+    fit.run(n_moves=2_000)
+    assert np.array_equal(fit.hist, fit.histogram_from_scratch())
+
+
+# ------------------------------------------------------------------ bad input
+def test_target_on_a_different_grid_is_interpolated_within_range(asi):
+    r_coarse = torch.arange(1.0, 6.0, 0.13, dtype=torch.float64)
+    g = pair_distribution(asi, r_coarse, sigma=0.02).g[0]
+    fit = rmc.RMC(asi, [rmc.Target("gr", tuple(r_coarse.tolist()), tuple(g.tolist()))], rmc.RMCConfig(dr=DR))
+    s = fit.spectra()["gr"]
+    assert s["x"][0] >= 1.0 and s["x"][-1] <= float(r_coarse[-1]) and len(s["x"]) == 99
+    np.testing.assert_allclose(s["target"], np.interp(s["x"], r_coarse.numpy(), g.numpy()), atol=1e-12)
+    # a dense S(Q) is interpolated onto max_q_points uniform points spanning its range
+    q = torch.linspace(0.8, 18.0, 1000, dtype=torch.float64)
+    sq = structure_factor_from_gr(pair_distribution(asi, _grid(), sigma=0.0), q).s[0]
+    fit = rmc.RMC(asi, [rmc.Target("sq-xray", tuple(q.tolist()), tuple(sq.tolist()))],
+                  rmc.RMCConfig(dr=DR, max_q_points=150))
+    s = fit.spectra()["sq-xray"]
+    assert len(s["x"]) == 150 and s["x"][0] == pytest.approx(0.8) and s["x"][-1] == pytest.approx(18.0)
+    np.testing.assert_allclose(s["target"], np.interp(s["x"], q.numpy(), sq.numpy()), atol=1e-12)
+    far = torch.arange(9.0, 12.0, 0.1, dtype=torch.float64)
+    with pytest.raises(InputError, match="does not overlap the model grid"):
+        rmc.RMC(asi, [rmc.Target("gr", tuple(far.tolist()), (1.0,) * len(far))], rmc.RMCConfig(dr=DR))
+
+
+def test_bad_inputs_raise_one_clear_error(asi, tmp_path):
+    gr = [_gr_target(asi)]
+    empty = tmp_path / "empty.csv"
+    empty.write_text("# nothing here\n")
+    cases = [
+        (lambda: rmc.read_target(empty, "gr"), "no data rows"),
+        (lambda: rmc.Target("gr", (), ()), "empty target"),
+        (lambda: rmc.random_start("Si", 216, 12.0), "impossible density"),
+        (lambda: rmc.random_start("Si", 216, 2.33, min_distance=3.4), "impossible density"),
+        (lambda: rmc.RMC(asi, gr, rmc.RMCConfig(min_distance={"Si-O": 1.6})), "O absent from the structure"),
+        (lambda: rmc.species_array("Si:100,O:1", 20), "O would be absent"),
+        (lambda: rmc.RMC(asi, gr, rmc.RMCConfig(r_max=9.0)), "exceeds half the shortest cell length"),
+        (lambda: rmc.RMC(asi, []), "at least one target"),
+        (lambda: rmc.Target("adf", (10.0, 20.0), (0.1, 0.1)), "ADF target needs a positive neighbour cutoff"),
+        (lambda: rmc.Target("gr", (1.0, 2.0), (1.0, 1.0), sigma=0.0), "sigma must be a positive"),
+        (lambda: rmc.Target("rdf", (1.0, 2.0), (1.0, 1.0)), "unknown target kind"),
+        (lambda: rmc.liquid_start("Ar", 64, 1.4), "no simulated system has species Ar"),
+        (lambda: rmc.RMC(asi.replace(cell=asi.cell + torch.tensor([[0.0, 0, 0], [1.0, 0, 0], [0, 0, 0]],
+                                                                   dtype=torch.float64)), gr), "orthorhombic"),
+    ]
+    for make, message in cases:
+        with pytest.raises(InputError, match=message) as err:
+            make()
+        assert "\n" not in str(err.value)
+
+
+def test_cli_bad_input_is_one_line_and_exit_2(asi, tmp_path, monkeypatch, capsys):
+    cli = _cli(monkeypatch)
+    gr = tmp_path / "gr.csv"
+    r = _grid()
+    np.savetxt(gr, np.column_stack([r, pair_distribution(asi, r, sigma=0.0).g[0]]))
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    base = ["rmc", "--species", "Si", "--atoms", "216", "--density", "2.5", "--moves", "10", "--quiet"]
+    cases = [
+        (["--target", str(empty), "--kind", "gr"], "no data rows"),
+        (["--kind", "gr", "--target", str(gr)], "comes before any --target"),
+        (["--target", str(gr)], "--kind missing"),
+        (["--target", str(gr), "--kind", "gr", "--density", "40"], "impossible density"),
+        (["--target", str(gr), "--kind", "gr", "--start", str(ASI), "--species", "Si,O"], "species O absent"),
+        (["--target", str(gr), "--kind", "gr", "--r-max", "9"], "exceeds half"),
+        (["--target", str(gr), "--kind", "adf"], "needs a positive neighbour cutoff"),
+    ]
+    for k, (extra, message) in enumerate(cases):
+        rc = cli.main(base + extra + ["--out", str(tmp_path / f"run{k}")])
+        err = capsys.readouterr().err
+        assert rc == 2, (extra, err)
+        assert err.startswith("glass: error:") and message in err and err.count("\n") == 1, (extra, err)
+
+
+def _cli(monkeypatch):
+    """glasslib.cli with the rmc subcommand registered (the lead adds it to SUBCOMMANDS)."""
+    from glasslib import cli
+
+    if "rmc" not in cli.SUBCOMMANDS:
+        monkeypatch.setattr(cli, "SUBCOMMANDS", cli.SUBCOMMANDS + ("rmc",))
+    return cli
