@@ -30,11 +30,12 @@ endef
 
 # One line per notebook, in pipeline order.
 $(eval $(call notebook,00_spectra_validation,figures/spectra_validation.png))
+$(eval $(call notebook,01_training_data,figures/training_data.png))
 $(eval $(call notebook,02_rmc_baseline,figures/rmc_baseline.png))
 
 .DEFAULT_GOAL := figures
 .DELETE_ON_ERROR:
-.PHONY: figures smoke test benchmarks clean-runs
+.PHONY: figures smoke test benchmarks clean-runs datasets
 
 figures: $(FIGURES)
 
@@ -50,6 +51,13 @@ benchmarks:
 	@set -e; files="$(wildcard benchmarks/*.py)"; \
 	if [ -z "$$files" ]; then echo "error: no benchmarks/*.py to run" >&2; exit 1; fi; \
 	for f in $$files; do echo "== $$f"; $(PY) $$f; done
+
+# Every declared training set (data/specs/datasets.yaml), cached by content hash under
+# .cache/glasslib/datasets and resumed after an interruption. Long: about 8.5 CPU-hours in all.
+# ROLE=train|heldout|smoke|reference limits it to one role.
+ROLE ?=
+datasets:
+	$(PY) -m glasslib simulate --all $(if $(ROLE),--role $(ROLE))
 
 clean-runs:
 	rm -rf $(RUNS)
