@@ -265,15 +265,19 @@ def pair_distances(structures: Structures, cutoff: float):
         else:
             box, periodic = torch.zeros(3, 3, dtype=torch.float64), False
             offset = torch.zeros(n, 3, dtype=torch.float64)
-        i, j, shift, vec = nl.compute(points=points, box=box, periodic=periodic, quantities="ijSD", copy=True)
-        i = i.to(device=dev, dtype=torch.long)
-        j = j.to(device=dev, dtype=torch.long)
-        vec = vec.to(device=dev, dtype=dt)
-        shift, offset = shift.to(device=dev), offset.to(device=dev, dtype=torch.long)
-        out_d.append(_PairDistances.apply(pos, cell, vec, i, j, shift, offset))  # distinct points: d > 0
-        out_i.append(i + start)
-        out_j.append(j + start)
-        out_s.append(torch.full_like(i, k))
+        # copy=False: vesin's buffers die with ``nl``; everything kept below is a fresh tensor
+        i, j, shift, vec = nl.compute(points=points, box=box, periodic=periodic, quantities="ijSD", copy=False)
+        i = i.to(device=dev, dtype=torch.long, copy=True)
+        j = j.to(device=dev, dtype=torch.long, copy=True)
+        if torch.is_grad_enabled() and (pos.requires_grad or cell.requires_grad):
+            vec = vec.to(device=dev, dtype=dt, copy=True)
+            shift, offset = shift.to(device=dev, dtype=torch.long, copy=True), offset.to(device=dev, dtype=torch.long)
+            out_d.append(_PairDistances.apply(pos, cell, vec, i, j, shift, offset))  # distinct points: d > 0
+        else:  # forward only: no pair vectors or shifts to keep
+            out_d.append(torch.linalg.vector_norm(vec, dim=1).to(device=dev, dtype=dt))
+        out_i.append(i + start if start else i)
+        out_j.append(j + start if start else j)
+        out_s.append(torch.full((1,), k, dtype=torch.long, device=dev).expand(i.shape[0]))  # no per-pair fill
         start += n
     if len(out_d) == 1:
         return out_d[0], out_i[0], out_j[0], out_s[0]

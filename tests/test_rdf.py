@@ -247,9 +247,12 @@ def test_gradcheck_pair_distribution_positions_and_cell():
     s = _perturbed_diamond(seed=1)
     r = torch.linspace(1.5, 4.0, 26, dtype=torch.float64)
 
+    b = torch.tensor([6.646, 4.149], dtype=torch.float64)  # neutron-like weights of C, Si (fm)
+
     def f(pos, cell):
         pd = pair_distribution(s.replace(positions=pos, cell=cell), r, sigma=0.2)
-        return pd.g, pd.partials, reduced_pdf(pd), running_coordination(pd)[1]
+        return (pd.g, pd.partials, reduced_pdf(pd), running_coordination(pd)[1], differential_correlation(pd, b),
+                total_correlation(pd, b), radial_distribution(pd), weighted_g(pd, b))
 
     pos = s.positions.clone().requires_grad_(True)
     cell = s.cell.clone().requires_grad_(True)
