@@ -32,6 +32,7 @@ endef
 $(eval $(call notebook,00_spectra_validation,figures/spectra_validation.png))
 $(eval $(call notebook,01_training_data,figures/training_data.png))
 $(eval $(call notebook,02_rmc_baseline,figures/rmc_baseline.png))
+$(eval $(call notebook,03_glass_asi,figures/glass_asi.png))
 
 .DEFAULT_GOAL := figures
 .DELETE_ON_ERROR:
