@@ -65,7 +65,7 @@ def main(argv=None) -> int:
 
     from glasslib.guidance import gr_observable, with_spectral_guidance
     from glasslib.sampling import cubic_cell, initial_noise, sample, time_grid
-    from glasslib.training import TrainConfig, build_denoiser, load_checkpoint
+    from glasslib.training import build_denoiser, load_checkpoint
     from glasslib.diffusion import dsm_loss
 
     torch.set_num_threads(args.threads)
@@ -121,8 +121,6 @@ def main(argv=None) -> int:
                      f"{1e6 * per_step[n_atoms] / n_atoms:.1f} µs/atom"))
 
     # training steps per second with the checkpoint's config (fresh weights; cost only)
-    from glasslib.structures import concatenate
-
     config = ckpt.config
     den = build_denoiser(config, device)
     opt = torch.optim.AdamW(den.parameters(), lr=config.lr)

@@ -293,7 +293,7 @@ def dense_pairs(structures: Structures, cutoff: float, *, full: bool = False) ->
     """
     if not cutoff > 0:
         raise InputError(f"cutoff must be positive, got {cutoff}")
-    dev, dt = structures.device, structures.dtype
+    dev = structures.device
     out = []
     counts = structures.n_atoms_per_system.tolist()
     start = 0

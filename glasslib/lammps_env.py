@@ -33,6 +33,17 @@ class LammpsError(InputError):
     """A LAMMPS command failed; the message is LAMMPS' own error, on one line."""
 
 
+def _mpich_distribution_dirs() -> list[Path]:
+    """Folders of ``libmpi`` in the installed ``mpich`` distribution's file list (may be empty)."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        files = distribution("mpich").files or ()
+    except PackageNotFoundError:
+        return []
+    return [Path(f.locate()).parent for f in files if f.name in LIBMPI_NAMES]
+
+
 def _candidate_dirs() -> list[Path]:
     """Folders where the ``mpich`` wheel may have put ``libmpi.so.12``."""
     dirs: list[Path] = []
@@ -46,17 +57,7 @@ def _candidate_dirs() -> list[Path]:
         sp = Path(sp)
         # <prefix>/lib/pythonX.Y/site-packages -> <prefix>/lib
         dirs += [sp.parents[1], sp, sp / "mpich", sp / "mpich" / "lib", sp / "lib"]
-    try:  # the file list of the installed mpich distribution, when there is one
-        from importlib.metadata import PackageNotFoundError, distribution
-
-        try:
-            for f in distribution("mpich").files or ():
-                if f.name in LIBMPI_NAMES:
-                    dirs.append(Path(f.locate()).parent)
-        except PackageNotFoundError:
-            pass
-    except Exception:  # pragma: no cover - metadata is best effort
-        pass
+    dirs += _mpich_distribution_dirs()
     seen, out = set(), []
     for d in dirs:
         d = Path(os.path.abspath(d))

@@ -271,7 +271,6 @@ def run_moves(n_moves, rng, pos, box, inv_box, spec, ptype, cmin2, reach2, r_sta
             z = 0.0
         counters[0] += 1
         counters[3] += 1
-        accepted = False
         m_new = _scan(x, y, z, i, i, pos, box, inv_box, reach2, nc, span, head, nxt, buf_new_j, buf_new_v)
         close = False
         for t in range(m_new):
@@ -355,7 +354,6 @@ def run_moves(n_moves, rng, pos, box, inv_box, spec, ptype, cmin2, reach2, r_sta
                 dchi[o_rs + o_ds] = s
                 delta += s
             if delta <= 0.0 or rng.random() < np.exp(-0.5 * delta):
-                accepted = True
                 for t in range(nt):
                     idx = touched[t]
                     p = idx // n_r

@@ -9,7 +9,6 @@ from pathlib import Path
 import ase
 import ase.io
 import numpy as np
-import pytest
 import torch
 
 from glasslib.cli import main

@@ -70,15 +70,10 @@ def test_zero_dipole_and_disorder():
 
 
 def test_chill_plus_recognises_hexagonal_ice(ice):
-    pytest.importorskip("ovito")
-    from ovito.io.ase import ase_to_ovito
-    from ovito.modifiers import ChillPlusModifier
-    from ovito.pipeline import Pipeline, StaticSource
+    from glasslib.ovito_adapter import chill_plus
+    from glasslib.structures import from_ase
 
-    pipe = Pipeline(source=StaticSource(data=ase_to_ovito(ice[ice.numbers == 8])))
-    pipe.modifiers.append(ChillPlusModifier(cutoff=3.5))
-    data = pipe.compute()
-    assert data.attributes["ChillPlus.counts.HEXAGONAL_ICE"] == 128
+    assert chill_plus(from_ase(ice), cutoff=3.5)[0]["counts"]["hexagonal_ice"] == 128
 
 
 def test_supercells_and_errors():

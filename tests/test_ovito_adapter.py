@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 
 import ase
 import ase.build
@@ -13,18 +12,9 @@ from glasslib.errors import InputError
 from glasslib.ice import ice_ih
 from glasslib.structures import concatenate, from_ase
 
-pytest.importorskip("ovito")
-from glasslib import ovito_adapter as ov  # noqa: E402
+from crystals import diamond, lonsdaleite
 
-
-def diamond(n=3):
-    return ase.build.bulk("Si", "diamond", 5.431, cubic=True).repeat(n)
-
-
-def lonsdaleite(reps=(4, 4, 3)):
-    """Hexagonal diamond Si with the bond length of diamond Si (ideal c/a, u = 3/8)."""
-    a = 5.431 / math.sqrt(2)
-    return ase.build.bulk("SiSi", "wurtzite", a=a, c=a * math.sqrt(8 / 3), u=3 / 8).repeat(reps)
+from glasslib import ovito_adapter as ov
 
 
 def test_identify_diamond_cubic_and_hexagonal_in_one_batch():

@@ -12,7 +12,6 @@ from glasslib.errors import InputError
 from glasslib.paracrystalline import A_SI, diamond_fraction, diamond_sphere, insert_crystallites
 from glasslib.systems import cubic_box_length, random_positions
 
-pytest.importorskip("ovito")
 
 
 def _random_matrix(n=512, density=2.28, seed=0):

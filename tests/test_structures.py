@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from glasslib.errors import InputError
-from glasslib.structures import Structures, concatenate, from_ase, read_structures, to_ase, write_extxyz
+from glasslib.structures import concatenate, from_ase, read_structures, to_ase, write_extxyz
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 DIAMOND_POSCAR = DATA / "a-C/hsu2024_dgp/poscar/misc/diamond.vasp"

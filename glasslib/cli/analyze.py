@@ -20,6 +20,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from glasslib.cli.options import parse_species_map
 from glasslib.errors import InputError, atomic_write_text
 
 
@@ -76,21 +77,6 @@ def parse_cutoff(text: str | None):
     return out
 
 
-def _parse_species_map(text: str | None) -> dict[int, str] | None:
-    if text is None:
-        return None
-    out = {}
-    for item in text.split(","):
-        t, sep, el = item.partition("=")
-        if not sep:
-            raise InputError(f"--species-map: expected TYPE=ELEMENT items, got {item!r}")
-        try:
-            out[int(t)] = el.strip()
-        except ValueError:
-            raise InputError(f"--species-map: atom type must be an integer, got {t!r}") from None
-    return out
-
-
 def _size(text: str) -> tuple[int, int]:
     w, sep, h = text.lower().partition("x")
     try:
@@ -127,7 +113,7 @@ def run(args) -> int:
         raise InputError(f"--max-ring-size must be between 3 and 36, got {args.max_ring_size}")
     size = _size(args.size)
     cutoff = parse_cutoff(args.cutoff)
-    species_map = _parse_species_map(args.species_map)
+    species_map = parse_species_map(args.species_map)
     batches, labels = [], []
     for path in args.structures:
         b = read_structures(path, format=args.format, species_map=species_map, dtype=torch.float64)

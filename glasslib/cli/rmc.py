@@ -21,7 +21,6 @@ checkpoint; ``--seconds`` and ``--moves`` are totals over all resumptions, and a
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import io
 import json
@@ -30,16 +29,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from glasslib.cli.targets import TargetGroupAction, target_groups
 from glasslib.errors import InputError, atomic_write_text
-
-
-class _TargetItem(argparse.Action):
-    """Collect --target/--kind/--sigma/--cutoff in command-line order (grouped in :func:`_targets`)."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        items = list(getattr(namespace, "target_items", None) or [])
-        items.append((option_string.lstrip("-"), values))
-        namespace.target_items = items
 
 
 def register(sub) -> None:
@@ -51,11 +42,11 @@ def register(sub) -> None:
         description="Reverse Monte Carlo: single-atom moves accepted on the χ² misfit to one or several spectra.",
     )
     g = p.add_argument_group("targets (repeat the group for a joint fit)")
-    g.add_argument("--target", action=_TargetItem, metavar="FILE", help="two-column file (x, y) to fit")
-    g.add_argument("--kind", action=_TargetItem, metavar="KIND", help=f"what the file holds: {', '.join(KINDS)}")
-    g.add_argument("--sigma", action=_TargetItem, metavar="S",
+    g.add_argument("--target", action=TargetGroupAction, metavar="FILE", help="two-column file (x, y) to fit")
+    g.add_argument("--kind", action=TargetGroupAction, metavar="KIND", help=f"what the file holds: {', '.join(KINDS)}")
+    g.add_argument("--sigma", action=TargetGroupAction, metavar="S",
                    help="σ of this target in χ² (default 0.05 for gr and S(Q), 0.1 for F(Q), 0.001 for ADF)")
-    g.add_argument("--cutoff", action=_TargetItem, metavar="A", help="ADF target: neighbour cutoff, Å")
+    g.add_argument("--cutoff", action=TargetGroupAction, metavar="A", help="ADF target: neighbour cutoff, Å")
     g = p.add_argument_group("model")
     g.add_argument("--species", default=None, metavar="Si | Si:1,O:2", help="elements and their proportions")
     g.add_argument("--atoms", type=int, default=None, metavar="N", help="number of atoms")
@@ -82,7 +73,7 @@ def register(sub) -> None:
     g.add_argument("--checkpoint-every", type=float, default=60.0, metavar="S", help="checkpoint interval, s (default 60)")
     g.add_argument("--log-every", type=float, default=1.0, metavar="S", help="log interval, s (default 1)")
     g.add_argument("--quiet", action="store_true", help="no progress lines")
-    p.set_defaults(func=run, target_items=[])
+    p.set_defaults(func=run, targets=[])
 
 
 # -------------------------------------------------------------------------- inputs
@@ -96,20 +87,10 @@ def _float(text: str, what: str) -> float:
     return v
 
 
-def _targets(items) -> list:
-    """Group the (option, value) items into targets: each --target opens a group."""
+def _targets(groups) -> list:
+    """Validate the parsed target groups and read each target."""
     from glasslib.rmc import KINDS, read_target
 
-    groups: list[dict] = []
-    for key, value in items:
-        if key == "target":
-            groups.append({"target": value})
-            continue
-        if not groups:
-            raise InputError(f"--{key} {value} comes before any --target; write --target FILE --{key} {value}")
-        if key in groups[-1]:
-            raise InputError(f"--{key} given twice for target {groups[-1]['target']}")
-        groups[-1][key] = value
     if not groups:
         raise InputError("no --target given")
     out = []
@@ -231,7 +212,7 @@ def run(args) -> int:
     out = args.out
     if out.exists() and not out.is_dir():
         raise InputError("output exists and is not a folder", out)
-    targets = _targets(args.target_items)
+    targets = _targets(target_groups(args))
     config = rmc.RMCConfig(r_max=args.r_max, dr=args.dr, min_distance=_min_distance(args.min_distance),
                            step=args.step, step_min=min(0.01, args.step), step_max=max(1.0, args.step),
                            target_acceptance=args.target_acceptance, seed=args.seed)

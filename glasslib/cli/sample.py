@@ -18,30 +18,13 @@ files are never overwritten (the command refuses before sampling).
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 
+from glasslib.cli.targets import TargetGroupAction, target_groups
 from glasslib.errors import InputError
 
 STRUCTURE_SUFFIXES = (".extxyz", ".xyz", ".cif", ".vasp", ".poscar", ".traj")
-
-
-class _TargetAction(argparse.Action):
-    """``--target FILE`` opens a new group; ``--kind``/``--weight`` fill the latest group."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        groups = getattr(namespace, "targets", None) or []
-        if self.dest == "target":
-            groups.append({"file": Path(values), "kind": None, "weight": 1.0})
-        else:
-            if not groups:
-                parser.error(f"{option_string} must follow a --target FILE")
-            key = self.dest
-            if key == "kind" and groups[-1]["kind"] is not None:
-                parser.error("each --target takes one --kind; start a new group with --target")
-            groups[-1][key] = values
-        namespace.targets = groups
 
 
 def register(sub) -> None:
@@ -72,9 +55,9 @@ def register(sub) -> None:
                    help="corrector only below this noise level, Å (default 0.5)")
     g.add_argument("--restarts", type=int, default=0, help="restart passes (default 0)")
     g = p.add_argument_group("guidance (repeat the group for joint guidance)")
-    g.add_argument("--target", action=_TargetAction, metavar="FILE", help="target spectrum or reference structures")
-    g.add_argument("--kind", action=_TargetAction, choices=KINDS, help="spectrum kind of the preceding --target")
-    g.add_argument("--weight", action=_TargetAction, type=float, metavar="W", help="weight of the preceding --target")
+    g.add_argument("--target", action=TargetGroupAction, type=Path, group_defaults={"kind": None, "weight": 1.0}, metavar="FILE", help="target spectrum or reference structures")
+    g.add_argument("--kind", action=TargetGroupAction, choices=KINDS, help="spectrum kind of the preceding --target")
+    g.add_argument("--weight", action=TargetGroupAction, type=float, metavar="W", help="weight of the preceding --target")
     g.add_argument("--guidance-step", type=float, default=0.5, help="guidance RMS / score RMS per atom (default 0.5)")
     g.add_argument("--adf-cutoff", type=float, default=None, metavar="ANGSTROM", help="neighbour cutoff of adf targets")
     p.set_defaults(func=run, targets=[])
@@ -98,7 +81,7 @@ def _read_target(group: dict, args, dtype, device, composition=None):
 
     from glasslib.guidance import observable_for_kind, target_from_structures
 
-    path, kind = group["file"], group["kind"]
+    path, kind = group["target"], group["kind"]
     if kind is None:
         raise InputError("--target needs a --kind", path)
     if not path.is_file():
@@ -174,10 +157,11 @@ def run(args) -> int:
     sde = ckpt.sde
 
     score, guided = ckpt.score, None
-    if args.targets:
-        terms = [_read_target(g, args, dtype, device, composition={z: 1.0}) for g in args.targets]
+    groups = target_groups(args)
+    if groups:
+        terms = [_read_target(g, args, dtype, device, composition={z: 1.0}) for g in groups]
         guided = with_spectral_guidance(
-            ckpt.score, [o for o, _ in terms], [y for _, y in terms], [g["weight"] for g in args.targets],
+            ckpt.score, [o for o, _ in terms], [y for _, y in terms], [g["weight"] for g in groups],
             sigma_fn=sde.sigma, step_size=args.guidance_step,
         )
         score = guided
@@ -204,7 +188,7 @@ def run(args) -> int:
             info = {"seed": args.seed, "index": k + j, "checkpoint": str(args.checkpoint), "steps": args.steps,
                     "corrector_steps": args.corrector_steps, "snr": args.snr, "restarts": args.restarts}
             if guided is not None:
-                info["guided"] = ",".join(f"{g['kind']}:{g['file'].name}:{g['weight']}" for g in args.targets)
+                info["guided"] = ",".join(f"{g['kind']}:{g['target'].name}:{g['weight']}" for g in groups)
             write_extxyz(s, names[k + j], info=[info])
         k += b
     bar.close()

@@ -11,7 +11,6 @@ column with its unit; it is written atomically, so a failed run leaves no file b
 
 from __future__ import annotations
 
-import argparse
 import io
 import math
 import shlex
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from glasslib.cli.options import parse_species_map
 from glasslib.errors import InputError, atomic_write_text
 
 KINDS = ("gr", "Gr", "adf", "sq-xray", "sq-neutron", "fq-xray", "fq-neutron")
@@ -57,21 +57,6 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _parse_species_map(text: str | None) -> dict[int, str] | None:
-    if text is None:
-        return None
-    out = {}
-    for item in text.split(","):
-        if "=" not in item:
-            raise InputError(f"--species-map: expected TYPE=ELEMENT items, got {item!r}")
-        t, el = item.split("=", 1)
-        try:
-            out[int(t)] = el.strip()
-        except ValueError:
-            raise InputError(f"--species-map: atom type must be an integer, got {t!r}") from None
-    return out
-
-
 def _grid(start: float, stop: float, step: float, name: str) -> np.ndarray:
     if not (math.isfinite(start) and math.isfinite(stop) and math.isfinite(step)) or step <= 0 or stop <= start:
         raise InputError(f"bad {name} grid: need {name}min < {name}max and a positive step")
@@ -84,7 +69,7 @@ def compute(args) -> tuple[list[str], np.ndarray, list[str]]:
     from glasslib.structures import read_structures
 
     structures = read_structures(
-        args.structures, format=args.format, species_map=_parse_species_map(args.species_map),
+        args.structures, format=args.format, species_map=parse_species_map(args.species_map),
         dtype=torch.float64, device=args.device,
     )
     kind = args.kind

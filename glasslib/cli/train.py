@@ -81,7 +81,7 @@ def parse_overrides(items) -> dict:
 def run(args) -> int:
     import torch
 
-    from glasslib.cli.spectra import _parse_species_map
+    from glasslib.cli.options import parse_species_map
     from glasslib.structures import read_structures
     from glasslib.training import TrainConfig, train
 
@@ -96,7 +96,7 @@ def run(args) -> int:
         raise InputError(f"--config: bad value ({exc})") from None
     if args.out.exists() and not args.out.is_dir():
         raise InputError("--out exists and is not a folder", args.out)
-    data = read_structures(args.data, format=args.format, species_map=_parse_species_map(args.species_map),
+    data = read_structures(args.data, format=args.format, species_map=parse_species_map(args.species_map),
                            dtype=torch.float64)
     path = train(config, data, args.out, resume=not args.no_resume, device=args.device, progress=not args.no_progress)
     print(path)
