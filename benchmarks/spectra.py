@@ -6,13 +6,15 @@ Structures: jittered simple-cubic lattices (n³ atoms, n = 6, 10, 16, 32 → N =
 closely enough for timing.
 
 Each measurement runs in a fresh subprocess (so the peak resident memory it reports is its
-own), all in this one run, side by side:
+own), all in this one run, side by side; times are the best of ``--repeat`` calls after one
+warm-up call (which also sizes the neighbour-list buffers glasslib reuses between calls):
 
 * glasslib g(r): r = 0.01–10 Å, dr = 0.01 Å, σ = 0.02 Å, forward + backward of a random
   projection of g(r) w.r.t. positions.
 * glasslib S(Q): X-ray, Q = 1–20 Å⁻¹ step 0.05, periodic Debye sum (histogram method) with
   Lorch window, cutoff = min(--cutoff (default 10 Å, the package default), half the box):
-  forward only, then forward + backward.
+  forward only, then forward + backward. vesin's neighbour search runs on the same number of
+  threads as torch (``--threads``).
 * DebyeCalculator 1.1.1 (device='cpu', float32, its default 'grid' pair sum, biso = qdamp = 0)
   on the same atoms and Q grid; it treats the box as a finite cluster (every pair, no images).
   Forward S(Q), then forward + backward of S(Q) w.r.t. positions.

@@ -9,13 +9,18 @@ shifts ``S``. The pair vectors are recomputed here in torch,
 
     r_ij = x_j - x_i + S @ cell,
 
-so they are differentiable with respect to positions and cell, on any device.
+so they are differentiable with respect to positions and cell, on any device. The lean
+path of the spectra (:func:`pair_distances`) keeps vesin's float64 distances and vectors
+instead and differentiates them by hand. vesin runs on ``torch.get_num_threads()`` threads;
+its neighbour-list objects (pair buffers, no cached results) are reused between calls.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import torch
@@ -150,6 +155,42 @@ def _pair_vectors(structures: Structures, i, j, shifts, system):
     return structures.positions[j] - structures.positions[i] + shift_cart
 
 
+#: vesin neighbour-list objects kept per thread, most recent settings first out
+NEIGHBOR_LISTS_KEPT = 2
+_workspace = threading.local()
+
+
+def _vesin_list(cutoff: float, *, full: bool, sort: bool):
+    """A vesin ``NeighborList`` for these settings, reused between calls on this thread.
+
+    vesin keeps its pair buffers in the object and grows them on demand; a fresh object per
+    call spends about a fifth of a 4096-atom, 10 Å search allocating and faulting in memory
+    again. No Verlet skin: every call is a complete search whose result depends on nothing
+    but its arguments (outputs are always copied out). The :data:`NEIGHBOR_LISTS_KEPT` most
+    recent settings stay allocated (about 50 bytes per pair of their last search), per
+    thread; :func:`release_neighbor_lists` frees them. vesin runs on
+    ``torch.get_num_threads()`` threads.
+    """
+    from vesin_torch import NeighborList
+
+    cache = getattr(_workspace, "lists", None)
+    if cache is None:
+        cache = _workspace.lists = OrderedDict()
+    key = (float(cutoff), bool(full), bool(sort), torch.get_num_threads())
+    nl = cache.pop(key, None)
+    if nl is None:
+        nl = NeighborList(cutoff=key[0], full_list=key[1], sorted=key[2], skin=0.0, n_threads=key[3])
+    cache[key] = nl
+    while len(cache) > NEIGHBOR_LISTS_KEPT:
+        cache.popitem(last=False)
+    return nl
+
+
+def release_neighbor_lists() -> None:
+    """Free the vesin neighbour-list buffers kept on this thread (see :func:`_vesin_list`)."""
+    _workspace.lists = OrderedDict()
+
+
 def _safe_norm(v: torch.Tensor) -> torch.Tensor:
     """Euclidean norm with a finite gradient at zero (coincident atoms give ~1e-15, not NaN)."""
     return (v * v).sum(-1).clamp_min(1e-30).sqrt()
@@ -164,9 +205,7 @@ def neighbor_pairs(structures: Structures, cutoff: float, *, full: bool = False)
     """
     if not cutoff > 0:
         raise InputError(f"cutoff must be positive, got {cutoff}")
-    from vesin_torch import NeighborList
-
-    nl = NeighborList(cutoff=float(cutoff), full_list=full, sorted=True)
+    nl = _vesin_list(cutoff, full=full, sort=True)
     dev = structures.device
     out_i, out_j, out_s, out_sys = [], [], [], []
     counts = structures.n_atoms_per_system.tolist()
@@ -209,50 +248,64 @@ def neighbor_pairs(structures: Structures, cutoff: float, *, full: bool = False)
 class _PairDistances(torch.autograd.Function):
     """d_p = |r_p| for pair vectors r_p = x_j − x_i + S'_p·cell computed by vesin (float64).
 
-    Values come from vesin; the backward pass uses ∂d/∂x_j = −∂d/∂x_i = r̂ and
-    ∂d/∂cell = S'ᵀ r̂ with the total image shift S' = S + off_i − off_j, where ``off`` are the
-    integer cell offsets removed when wrapping the points for vesin (positions and cell are
-    independent variables, as in :func:`glasslib.geometry.neighbor_pairs`).
+    Values (d and r) come from vesin; the backward pass uses ∂d/∂x_j = −∂d/∂x_i = r/d and
+    ∂d/∂cell = S'ᵀ r/d with the total image shift S' = S + off_i − off_j, where ``off`` are
+    the integer cell offsets removed when wrapping the points for vesin (positions and cell
+    are independent variables, as in :func:`glasslib.geometry.neighbor_pairs`). ``shift``
+    and ``offset`` may be None when no gradient w.r.t. the cell is needed.
     """
 
     @staticmethod
-    def forward(ctx, positions, cell, vectors, i, j, shift, offset):
-        d = torch.linalg.vector_norm(vectors, dim=1)
-        ctx.save_for_backward(vectors / d[:, None], i, j, shift, offset)
+    def forward(ctx, positions, cell, d, vectors, i, j, shift, offset):
+        ctx.save_for_backward(d, vectors, i, j, shift, offset)
         ctx.n_atoms = positions.shape[0]
-        return d
+        return d  # autograd wraps a returned input in a view of it
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_d):
-        unit, i, j, shift, offset = ctx.saved_tensors
-        gv = grad_d[:, None] * unit
+        d, vectors, i, j, shift, offset = ctx.saved_tensors
+        gv = vectors * (grad_d / d)[:, None]  # ∂L/∂r_p, (P, 3)
         grad_pos = grad_cell = None
-        if ctx.needs_input_grad[0]:
-            grad_pos = torch.zeros(ctx.n_atoms, 3, dtype=gv.dtype, device=gv.device)
-            grad_pos.index_add_(0, j, gv).index_add_(0, i, -gv)
         if ctx.needs_input_grad[1]:
             total = shift.to(gv.dtype) + (offset[i] - offset[j]).to(gv.dtype)
             grad_cell = total.T @ gv
-        return grad_pos, grad_cell, None, None, None, None, None
+        if ctx.needs_input_grad[0]:
+            # scatter_add_ over the expanded index: index_add_ would copy vesin's strided i, j,
+            # and its alpha=-1 is a slow path
+            n_pairs = gv.shape[0]
+            grad_pos = torch.zeros(ctx.n_atoms, 3, dtype=gv.dtype, device=gv.device)
+            grad_pos.scatter_add_(0, j[:, None].expand(n_pairs, 3), gv)
+            grad_pos.scatter_add_(0, i[:, None].expand(n_pairs, 3), gv.neg_())
+        return grad_pos, grad_cell, None, None, None, None, None, None
 
 
-def pair_distances(structures: Structures, cutoff: float):
+def pair_distances(structures: Structures, cutoff: float, *, indices: bool = True):
     """Half list of pair distances up to ``cutoff`` with all periodic images: (d, i, j, system).
 
-    The same pairs as :func:`neighbor_pairs` (vesin cell lists, every
-    periodic image, any cutoff; clusters without images), on the lean path the Debye sum
-    needs: unsorted lists, vesin's own pair vectors, and a hand-written backward pass
-    (:class:`_PairDistances`), so d is differentiable w.r.t. positions and cell. vesin
-    works in float64: in float32 a few distances may round to ≥ ``cutoff`` (the caller
-    masks them).
-    """
-    from vesin_torch import NeighborList
+    The same pairs as :func:`neighbor_pairs` (vesin cell lists, every periodic image, any
+    cutoff; clusters without images), on the lean path the spectra need: unsorted lists,
+    only the vesin outputs that are used, and a hand-written backward pass
+    (:class:`_PairDistances`), so d is differentiable w.r.t. positions and cell. vesin works
+    in float64 and runs on ``torch.get_num_threads()`` threads; in float32 a few distances
+    may round to ≥ ``cutoff`` (the caller masks them).
 
-    nl = NeighborList(cutoff=float(cutoff), full_list=False, sorted=False)
+    Args:
+        structures: the batch (periodic structures with images, others as clusters).
+        cutoff: Å.
+        indices: if False, ``i`` and ``j`` are None unless a gradient needs them (forward
+            passes of single-element spectra use distances only).
+
+    Returns:
+        d: (P,) distances, Å, dtype of the structures.
+        i, j: (P,) int64 atom indices into the batch, or None (see ``indices``).
+        system: (P,) int64 system index of each pair (an expanded view for one system).
+    """
+    nl = _vesin_list(cutoff, full=False, sort=False)
     out_d, out_i, out_j, out_s = [], [], [], []
     start = 0
     dev, dt = structures.device, structures.dtype
+    grad_mode = torch.is_grad_enabled()
     for k, n in enumerate(structures.n_atoms_per_system.tolist()):
         pos = structures.positions[start : start + n]
         cell = structures.cell[k]
@@ -265,23 +318,38 @@ def pair_distances(structures: Structures, cutoff: float):
         else:
             box, periodic = torch.zeros(3, 3, dtype=torch.float64), False
             offset = torch.zeros(n, 3, dtype=torch.float64)
-        # copy=False: vesin's buffers die with ``nl``; everything kept below is a fresh tensor
-        i, j, shift, vec = nl.compute(points=points, box=box, periodic=periodic, quantities="ijSD", copy=False)
-        i = i.to(device=dev, dtype=torch.long, copy=True)
-        j = j.to(device=dev, dtype=torch.long, copy=True)
-        if torch.is_grad_enabled() and (pos.requires_grad or cell.requires_grad):
-            vec = vec.to(device=dev, dtype=dt, copy=True)
-            shift, offset = shift.to(device=dev, dtype=torch.long, copy=True), offset.to(device=dev, dtype=torch.long)
-            out_d.append(_PairDistances.apply(pos, cell, vec, i, j, shift, offset))  # distinct points: d > 0
-        else:  # forward only: no pair vectors or shifts to keep
-            out_d.append(torch.linalg.vector_norm(vec, dim=1).to(device=dev, dtype=dt))
-        out_i.append(i + start if start else i)
-        out_j.append(j + start if start else j)
-        out_s.append(torch.full((1,), k, dtype=torch.long, device=dev).expand(i.shape[0]))  # no per-pair fill
+        need_pos = grad_mode and pos.requires_grad
+        need_cell = grad_mode and cell.requires_grad
+        if need_pos or need_cell:
+            # vesin's outputs are copied (its buffers are reused by the next search)
+            if need_cell:
+                i, j, d, vec, shift = nl.compute(points=points, box=box, periodic=periodic, quantities="ijdDS")
+                shift, offset = shift.to(device=dev), offset.to(device=dev, dtype=torch.long)
+            else:
+                i, j, d, vec = nl.compute(points=points, box=box, periodic=periodic, quantities="ijdD")
+                shift = offset = None
+            i, j = i.to(dev), j.to(dev)
+            d, vec = d.to(device=dev, dtype=dt), vec.to(device=dev, dtype=dt)
+            out_d.append(_PairDistances.apply(pos, cell, d, vec, i, j, shift, offset))  # distinct points: d > 0
+        elif indices:
+            i, j, d = nl.compute(points=points, box=box, periodic=periodic, quantities="ijd")
+            i, j, d = i.to(dev), j.to(dev), d.to(device=dev, dtype=dt)
+            out_d.append(d)
+        else:  # forward only, distances only
+            (d,) = nl.compute(points=points, box=box, periodic=periodic, quantities="d")
+            i = j = None
+            out_d.append(d.to(device=dev, dtype=dt))
+        out_i.append(None if i is None else (i + start if start else i))
+        out_j.append(None if j is None else (j + start if start else j))
+        out_s.append(torch.full((1,), k, dtype=torch.long, device=dev).expand(d.shape[0]))  # no per-pair fill
         start += n
     if len(out_d) == 1:
         return out_d[0], out_i[0], out_j[0], out_s[0]
-    return torch.cat(out_d), torch.cat(out_i), torch.cat(out_j), torch.cat(out_s)
+
+    def cat(parts):
+        return None if any(p is None for p in parts) else torch.cat(parts)
+
+    return torch.cat(out_d), cat(out_i), cat(out_j), torch.cat(out_s)
 
 
 def dense_pairs(structures: Structures, cutoff: float, *, full: bool = False) -> Pairs:

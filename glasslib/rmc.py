@@ -57,112 +57,31 @@ import numpy as np
 import torch
 
 from glasslib.errors import InputError, atomic_write_bytes
-from glasslib.form_factors import atomic_number, element_symbol
-from glasslib.measured import MeasuredSpectrum, read_columns, to_grid
+from glasslib.measured import to_grid
 from glasslib.rdf import PairDistribution, shell_volumes, uniform_grid
-from glasslib.rmc_kernels import angle_counts, build_cells, pair_histogram, place_random, run_moves
+from glasslib.rmc_kernels import angle_counts, build_cells, pair_histogram, run_moves
 from glasslib.scattering import structure_factor_from_gr
-from glasslib.structures import AMU_PER_A3_TO_G_PER_CM3, Structures, from_ase
+from glasslib.rmc_starts import (  # re-exported: starts are part of the RMC API (__all__)
+    _structures,
+    closest_approach,
+    cubic_box,
+    liquid_start,
+    parse_species,
+    random_start,
+    species_array,
+)
+from glasslib.rmc_targets import DEFAULT_SIGMA, KINDS, Target, read_target
+from glasslib.structures import Structures
 
-#: observable kinds an RMC target can be
-KINDS = ("gr", "sq-xray", "sq-neutron", "fq-xray", "fq-neutron", "adf")
-#: σ of a target when none is given, per quantity (unit of y: 1, 1, Å⁻¹, deg⁻¹)
-DEFAULT_SIGMA = {"gr": 0.05, "sq": 0.05, "fq": 0.1, "adf": 0.001}
+__all__ = ["KINDS", "DEFAULT_SIGMA", "RMC", "RMCConfig", "Target", "read_target", "histogram_pair_distribution",
+           "closest_approach", "cubic_box", "liquid_start", "parse_species", "random_start", "species_array"]
+
 #: bump when a change alters the trajectory of a run with the same inputs (checkpoints record it)
 RMC_REVISION = 1
-_QUANTITY = {"gr": "gr", "adf": "adf", "sq": "sq", "fq": "fq"}
 _RAD2DEG = 180.0 / math.pi
 
 
 # ------------------------------------------------------------------------ inputs
-@dataclass(frozen=True)
-class Target:
-    """One dataset to fit.
-
-    kind: one of :data:`KINDS`. x: (K,) r (Å), Q (Å⁻¹) or angle (deg); y: (K,) values.
-    sigma: σ_o of eq. (1), in the unit of y (None: :data:`DEFAULT_SIGMA`). cutoff: ADF
-    neighbour cutoff, Å (ADF only).
-    """
-
-    kind: str
-    x: tuple[float, ...]
-    y: tuple[float, ...]
-    sigma: float | None = None
-    cutoff: float | None = None
-    source: str | None = None
-
-    def __post_init__(self):
-        where = self.source
-        if self.kind not in KINDS:
-            raise InputError(f"unknown target kind {self.kind!r}; expected one of {', '.join(KINDS)}", where)
-        x, y = np.asarray(self.x, dtype=float), np.asarray(self.y, dtype=float)
-        if x.ndim != 1 or x.shape != y.shape:
-            raise InputError(f"target x and y must be one-dimensional and of equal length, got {x.shape} and {y.shape}", where)
-        if x.size == 0:
-            raise InputError("empty target (no data points)", where)
-        if x.size < 2:
-            raise InputError(f"target has {x.size} point; need at least two", where)
-        if not (np.isfinite(x).all() and np.isfinite(y).all()):
-            raise InputError("target has non-finite values", where)
-        if np.any(np.diff(x) < 0) or x[0] < 0:
-            raise InputError("target grid must be non-negative and sorted", where)
-        if self.sigma is None:
-            object.__setattr__(self, "sigma", DEFAULT_SIGMA[_QUANTITY[self.kind.split("-")[0]]])
-        if not (isinstance(self.sigma, (int, float)) and math.isfinite(self.sigma) and self.sigma > 0):
-            raise InputError(f"target sigma must be a positive number, got {self.sigma}", where)
-        if self.kind == "adf":
-            if self.cutoff is None or not (math.isfinite(self.cutoff) and self.cutoff > 0):
-                raise InputError("an ADF target needs a positive neighbour cutoff (Å)", where)
-            if x[-1] > 180.0 + 1e-9:
-                raise InputError(f"ADF target angles must lie within [0, 180] degrees, end at {x[-1]}", where)
-        object.__setattr__(self, "x", tuple(float(v) for v in x))
-        object.__setattr__(self, "y", tuple(float(v) for v in y))
-
-    @property
-    def quantity(self) -> str:
-        return _QUANTITY[self.kind.split("-")[0]]
-
-    @property
-    def radiation(self) -> str | None:
-        return self.kind.split("-")[1] if "-" in self.kind else None
-
-    def spectrum(self) -> MeasuredSpectrum:
-        unit = {"gr": "Å", "adf": "deg"}.get(self.quantity, "1/Å")
-        return MeasuredSpectrum(torch.tensor(self.x, dtype=torch.float64), torch.tensor(self.y, dtype=torch.float64),
-                                None, self.quantity, unit, self.source)
-
-
-def read_target(path: str | os.PathLike, kind: str, *, sigma: float | None = None, cutoff: float | None = None,
-                x_unit: str | None = None) -> Target:
-    """Read a two-column file (x, y) of ``kind`` (:data:`KINDS`) with :func:`glasslib.measured.read_columns`."""
-    if kind not in KINDS:
-        raise InputError(f"unknown target kind {kind!r}; expected one of {', '.join(KINDS)}", path)
-    quantity = _QUANTITY[kind.split("-")[0]]
-    spec = read_columns(path, quantity, x_unit=x_unit, skip_rows=_header_rows(path))
-    if spec.x.numel() == 0:
-        raise InputError("empty target (no data points)", path)
-    return Target(kind, tuple(spec.x.tolist()), tuple(spec.y.tolist()), sigma, cutoff, str(path))
-
-
-def _header_rows(path) -> int:
-    """Lines up to a text header row (e.g. ``r_A,g`` after ``#`` comments, as ``glass spectra`` writes), else 0."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            for k, line in enumerate(fh, start=1):
-                text = line.split("#", 1)[0].strip()
-                if not text:
-                    continue
-                fields = [f for f in text.replace(",", " ").replace(";", " ").split() if f]
-                try:
-                    [float(f) for f in fields]
-                    return 0
-                except ValueError:
-                    return k
-    except OSError:
-        return 0  # read_columns reports the problem
-    return 0
-
-
 @dataclass(frozen=True)
 class RMCConfig:
     """Settings of one RMC run (saved in every checkpoint).
@@ -222,163 +141,6 @@ class RMCConfig:
         if isinstance(self.min_distance, tuple):
             d["min_distance"] = dict(self.min_distance)
         return d
-
-
-# ---------------------------------------------------------------------- starts
-def parse_species(text: str | Sequence[str] | Mapping[str, float]) -> dict[int, float]:
-    """``"Si"``, ``"Si,O"`` (equal parts), ``"Si:1,O:2"`` or a mapping → {Z: fraction}."""
-    if isinstance(text, Mapping):
-        items = [(k, float(v)) for k, v in text.items()]
-    else:
-        parts = [p.strip() for p in (text.split(",") if isinstance(text, str) else text) if p.strip()]
-        if not parts:
-            raise InputError("no species given")
-        items = []
-        for p in parts:
-            sym, _, frac = p.partition(":")
-            try:
-                items.append((sym.strip(), float(frac) if frac else 1.0))
-            except ValueError:
-                raise InputError(f"species {p!r}: expected SYMBOL or SYMBOL:FRACTION") from None
-    out: dict[int, float] = {}
-    for sym, f in items:
-        z = atomic_number(sym)
-        if not (f > 0 and math.isfinite(f)):
-            raise InputError(f"species {sym}: fraction must be positive, got {f}")
-        out[z] = out.get(z, 0.0) + f
-    total = sum(out.values())
-    return {z: f / total for z, f in sorted(out.items())}
-
-
-def species_array(species, n_atoms: int) -> np.ndarray:
-    """(n_atoms,) atomic numbers for a composition (largest-remainder rounding), sorted by Z."""
-    comp = parse_species(species)
-    if int(n_atoms) < 1:
-        raise InputError(f"number of atoms must be positive, got {n_atoms}")
-    zs = list(comp)
-    raw = np.array([comp[z] for z in zs]) * int(n_atoms)
-    counts = np.floor(raw).astype(int)
-    for k in np.argsort(-(raw - counts), kind="stable")[: int(n_atoms) - counts.sum()]:
-        counts[k] += 1
-    absent = [element_symbol(z) for z, c in zip(zs, counts) if c == 0]
-    if absent:
-        raise InputError(f"species {', '.join(absent)} would be absent from a structure of {n_atoms} atoms")
-    return np.repeat(np.array(zs, dtype=np.int64), counts)
-
-
-def cubic_box(species: np.ndarray, density: float) -> float:
-    """Edge (Å) of the cube holding atoms ``species`` (Z) at ``density`` g/cm³."""
-    from ase.data import atomic_masses
-
-    if not (density > 0 and math.isfinite(density)):
-        raise InputError(f"density must be a positive number of g/cm3, got {density}")
-    mass = float(np.sum(np.asarray(atomic_masses)[species]))
-    return (mass * AMU_PER_A3_TO_G_PER_CM3 / density) ** (1.0 / 3.0)
-
-
-def closest_approach(elements: Sequence[int], min_distance=None) -> np.ndarray:
-    """(E, E) closest-approach distances d_αβ (Å) for sorted atomic numbers ``elements``.
-
-    ``min_distance``: a number (all pairs), a mapping ``{"Si-O": 1.5}`` (or a tuple of such
-    items), or None. Unnamed pairs get 0.9 × (r_cov,α + r_cov,β) (ASE covalent radii: 2.0 Å for Si–Si).
-    """
-    from ase.data import covalent_radii
-
-    el = [int(z) for z in elements]
-    d = np.array([[0.9 * (covalent_radii[a] + covalent_radii[b]) for b in el] for a in el])
-    if min_distance is None:
-        return d
-    if isinstance(min_distance, (int, float)):
-        if not (min_distance >= 0 and math.isfinite(min_distance)):
-            raise InputError(f"closest approach must be a number >= 0, got {min_distance}")
-        return np.full_like(d, float(min_distance))
-    items = min_distance.items() if isinstance(min_distance, Mapping) else min_distance
-    for key, val in items:
-        names = str(key).replace("–", "-").split("-")
-        if len(names) != 2:
-            raise InputError(f"closest-approach pair {key!r}: expected A-B, e.g. Si-O")
-        za, zb = atomic_number(names[0].strip()), atomic_number(names[1].strip())
-        missing = [element_symbol(z) for z in (za, zb) if z not in el]
-        if missing:
-            raise InputError(f"closest approach {key}: species {', '.join(missing)} absent from the structure "
-                             f"(which has {', '.join(element_symbol(z) for z in el)})")
-        if not (float(val) >= 0 and math.isfinite(float(val))):
-            raise InputError(f"closest approach {key} must be a number >= 0, got {val}")
-        a, b = el.index(za), el.index(zb)
-        d[a, b] = d[b, a] = float(val)
-    return d
-
-
-#: random sequential addition of hard spheres jams near this packing fraction
-_MAX_PACKING = 0.38
-
-
-def random_start(species, n_atoms: int, density: float, *, min_distance=None, seed: int = 0,
-                 max_tries: int = 20000) -> Structures:
-    """Uniform random positions in a cube with every pair at least its closest approach apart.
-
-    Random sequential addition with a cell list (O(N)). Raises :class:`InputError`
-    ("impossible density") when the packing fraction Σ_α N_α (π/6) d_αα³ / V exceeds the
-    jamming limit 0.38 or an atom cannot be placed in ``max_tries`` attempts.
-    """
-    z = species_array(species, n_atoms)
-    box = cubic_box(z, density)
-    elements = sorted(set(z.tolist()))
-    dmin = closest_approach(elements, min_distance)
-    idx = np.searchsorted(elements, z)
-    packing = float(np.sum(math.pi / 6 * np.diag(dmin)[idx] ** 3)) / box**3
-    if packing > _MAX_PACKING:
-        raise InputError(f"impossible density: {len(z)} atoms in a {box:.3f} Å box cannot keep their closest "
-                         f"approach (packing fraction {packing:.2f} > {_MAX_PACKING}); lower the density or the distances")
-    rng = np.random.default_rng(np.random.SeedSequence(int(seed)))
-    order = rng.permutation(len(z))  # species placed in random order
-    pos = np.zeros((len(z), 3))
-    cmax = max(float(dmin.max()), 1e-3)
-    nc = max(int(box // cmax), 1)
-    k = place_random(pos, idx.astype(np.int64), order.astype(np.int64), box, (dmin**2).astype(np.float64), nc,
-                      int(max_tries), rng)
-    if k >= 0:
-        raise InputError(f"impossible density: could not place atom {k + 1} of {len(z)} at its closest approach "
-                         f"in a {box:.3f} Å box after {max_tries} tries")
-    return _structures(pos, np.eye(3) * box, z, info={"start": "random", "seed": int(seed)})
-
-
-def liquid_start(species, n_atoms: int, density: float, *, seed: int = 0, system: str | None = None,
-                 temperature: float | None = None, time_ps: float = 2.0) -> Structures:
-    """A high-temperature liquid from :func:`glasslib.simulate.simulate` (LAMMPS, NVT, no quench).
-
-    The system (potential) is the first of :data:`glasslib.systems.SYSTEMS` with exactly these
-    species (a-Si-SW for Si) unless ``system`` names one; the liquid is held ``time_ps`` at
-    ``temperature`` (default: the system's melt temperature, 3000 K for SW Si) and returned
-    unquenched and unminimised.
-    """
-    from glasslib.simulate import make_task, simulate
-    from glasslib.systems import SYSTEMS, get_system
-
-    comp = parse_species(species)
-    want = {element_symbol(z) for z in comp}
-    if system is None:
-        match = [s for s in SYSTEMS.values() if s.kind == "atomic" and set(s.species) == want]
-        if not match:
-            raise InputError(f"no simulated system has species {', '.join(sorted(want))}; use the random start")
-        system = match[0].name
-    sysm = get_system(system)
-    fractions = tuple(comp.get(atomic_number(el), 0.0) for el in sysm.species)
-    t = float(temperature or sysm.protocol.melt_temperature)
-    task = make_task(sysm, n_atoms=int(n_atoms), density=float(density), seed=int(seed),
-                     composition=fractions if len(sysm.species) > 1 and sysm.formula_unit is None else None,
-                     melt_temperature=t, final_temperature=t, melt_time=float(time_ps), anneal_time=0.0,
-                     minimize=False)
-    s = from_ase(simulate(task), dtype=torch.float64)
-    info = {"start": "liquid", "system": sysm.name, "temperature_K": t, "time_ps": float(time_ps), "seed": int(seed)}
-    return s.replace(info=(info,))
-
-
-def _structures(pos, cell, z, info=None) -> Structures:
-    n = len(z)
-    return Structures(torch.as_tensor(pos, dtype=torch.float64), torch.as_tensor(cell, dtype=torch.float64)[None],
-                      torch.as_tensor(z, dtype=torch.long), torch.zeros(n, dtype=torch.long),
-                      torch.ones(1, 3, dtype=torch.bool), info=(dict(info or {}),))
 
 
 # ------------------------------------------------------------ spectral conventions

@@ -16,12 +16,14 @@ from glasslib.geometry import (
     heights,
     minimum_image,
     neighbor_pairs,
+    pair_distances,
+    release_neighbor_lists,
     to_cartesian,
     to_fractional,
     wrap,
     wrap_positions,
 )
-from glasslib.structures import Structures, from_ase
+from glasslib.structures import Structures, concatenate, from_ase
 
 TRICLINIC = np.array([[5.0, 0.0, 0.0], [1.3, 4.6, 0.0], [-0.8, 1.1, 5.4]])
 SKEWED = np.array([[3.0, 0.0, 0.0], [7.4, 2.0, 0.0], [-4.1, 5.3, 2.5]])  # face distances 0.29, 0.85, 2.5 Å
@@ -181,6 +183,44 @@ def test_pair_distance_gradcheck_positions_and_cell():
     pos = s.positions.clone().requires_grad_(True)
     cell = s.cell.clone().requires_grad_(True)
     assert torch.autograd.gradcheck(dist, (pos, cell), eps=1e-6, atol=1e-8)
+
+
+def test_pair_distances_match_dense_pairs_with_and_without_indices():
+    s = concatenate([_random(TRICLINIC, 7, seed=3, unwrap=1), _random(SKEWED, 5, seed=4, unwrap=1)])
+    ref = dense_pairs(s, 4.5)
+
+    def key(d, i, j, system):
+        return sorted(zip(system.tolist(), torch.minimum(i, j).tolist(), torch.maximum(i, j).tolist(),
+                          d.detach().round(decimals=9).tolist()))
+
+    d, i, j, system = pair_distances(s, 4.5)
+    assert key(d, i, j, system) == key(ref.distances, ref.i, ref.j, ref.system)
+    d2, i2, j2, system2 = pair_distances(s, 4.5, indices=False)  # forward only: distances alone
+    assert i2 is None and j2 is None
+    assert torch.equal(torch.sort(d2).values, torch.sort(d).values) and torch.equal(system2, system)  # any order
+
+
+def test_reused_neighbor_lists_depend_only_on_the_arguments():
+    a, b = _random(TRICLINIC, 9, seed=5), _random(TRICLINIC, 30, seed=6, unwrap=1)
+    first = _key(neighbor_pairs(a, 3.5))
+    assert _key(neighbor_pairs(b, 3.5)) == _key(dense_pairs(b, 3.5))  # larger search in between
+    assert _key(neighbor_pairs(a, 3.5)) == first == _key(dense_pairs(a, 3.5))
+    release_neighbor_lists()
+    assert _key(neighbor_pairs(a, 3.5)) == first
+
+
+def test_pair_distances_gradcheck_positions_only_and_with_cell():
+    s = _random(SKEWED, 4, seed=8, unwrap=1)
+    n_ref = pair_distances(s, 4.0)[0].shape[0]
+
+    def dist(pos, cell=s.cell):
+        d = pair_distances(s.replace(positions=pos, cell=cell), 4.0)[0]
+        assert d.shape[0] == n_ref
+        return d
+
+    pos = s.positions.clone().requires_grad_(True)
+    assert torch.autograd.gradcheck(dist, (pos,), eps=1e-6, atol=1e-8)
+    assert torch.autograd.gradcheck(dist, (pos, s.cell.clone().requires_grad_(True)), eps=1e-6, atol=1e-8)
 
 
 def test_bad_cutoff():

@@ -29,6 +29,7 @@ from glasslib.metrics import r_factor
 from glasslib.paths import data_path
 from glasslib.rdf import PairDistribution, pair_distribution
 from glasslib.scattering import (
+    _binned_sinc_sum,
     debye_structure_factor,
     fq_from_pdf,
     pdf_from_fq,
@@ -228,12 +229,17 @@ def test_debye_routes_and_gr_transform_agree_on_a_3000_atom_glass(sio2, radiatio
 def test_dense_and_neighbor_list_pairs_give_the_same_structure_factor():
     s = _small(seed=3, n=10, box=5.0)  # cutoff beyond half the cell: many images per pair
     q = torch.arange(0.5, 12.0, 0.25, dtype=torch.float64)
-    for method in ("pairs", "histogram"):
-        lean = debye_structure_factor(s, q, cutoff=6.5, method=method)
-        dense = debye_structure_factor(s, q, cutoff=6.5, method=method, pairs=dense_pairs(s, 6.5))
-        full = debye_structure_factor(s, q, cutoff=6.5, method=method, pairs=neighbor_pairs(s, 7.0, full=True))
-        assert torch.allclose(lean.s, dense.s, atol=1e-12)
-        assert torch.allclose(lean.partials, full.partials, atol=1e-12)
+    one_element = _small(seed=3, n=10, box=5.0, species=(14,))  # distances-only forward path
+    batch = concatenate([s, _small(seed=4, n=7, box=5.5)])  # one group per system and species pair
+    for structures in (s, one_element, batch):
+        for method in ("pairs", "histogram"):
+            lean = debye_structure_factor(structures, q, cutoff=6.5, method=method)
+            dense = debye_structure_factor(structures, q, cutoff=6.5, method=method, pairs=dense_pairs(structures, 6.5))
+            full = debye_structure_factor(
+                structures, q, cutoff=6.5, method=method, pairs=neighbor_pairs(structures, 7.0, full=True)
+            )
+            assert torch.allclose(lean.s, dense.s, atol=1e-12)
+            assert torch.allclose(lean.partials, full.partials, atol=1e-12)
 
 
 # ------------------------------------------------------------ independent code
@@ -359,12 +365,38 @@ def test_gradcheck_debye_both_methods_positions_and_cell():
         cell = base.cell.clone().requires_grad_(True)
         assert torch.autograd.gradcheck(f, (pos, cell), eps=1e-6, atol=1e-6, rtol=1e-4)
 
+    one = _small(seed=2, n=5, box=4.5, species=(14,))  # single element: pair distances without species groups
+
+    def f1(pos, cell=one.cell):
+        return debye_structure_factor(one.replace(positions=pos, cell=cell), q, cutoff=4.0, dr=0.01).s
+
+    pos = one.positions.clone().requires_grad_(True)
+    assert torch.autograd.gradcheck(f1, (pos,), eps=1e-6, atol=1e-6, rtol=1e-4)
+    assert torch.autograd.gradcheck(f1, (pos, one.cell.clone().requires_grad_(True)), eps=1e-6, atol=1e-6, rtol=1e-4)
+
     cl = _two_atoms(2.1, (8, 14))
 
     def g(pos):
         return debye_structure_factor(cl.replace(positions=pos), q, periodic=False, method="pairs").s
 
     assert torch.autograd.gradcheck(g, (cl.positions.clone().requires_grad_(True),))
+
+
+def test_gradcheck_linear_binning_distances_and_weights():
+    gen = torch.Generator().manual_seed(5)
+    d = (0.3 + 4.0 * torch.rand(40, generator=gen, dtype=torch.float64)).requires_grad_(True)
+    w = torch.rand(40, generator=gen, dtype=torch.float64).requires_grad_(True)
+    group = torch.randint(0, 3, (40,), generator=gen)
+    q = torch.tensor([0.5, 2.0, 7.5], dtype=torch.float64)
+
+    def f(d, w):
+        return _binned_sinc_sum(d, w, group, 3, q, 0.05, 4.5, "lorch")
+
+    assert torch.autograd.gradcheck(f, (d, w), eps=1e-7, atol=1e-6)
+    # linear interpolation between nodes is exact for distances on the nodes
+    on_node = torch.tensor([1.0, 2.5], dtype=torch.float64)
+    exact = torch.sinc(on_node[:, None] * q / math.pi).sum(0)
+    assert torch.allclose(_binned_sinc_sum(on_node, None, None, 1, q, 0.05, 4.5, None)[0], exact, atol=1e-12)
 
 
 def test_gradcheck_transform_route_and_pdf_transforms():
