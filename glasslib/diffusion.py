@@ -28,7 +28,9 @@ Loss (denoising score matching, Vincent 2011; Song et al. 2021 Eq. 7) with λ(σ
     L = E_σ E_{x₀, ε} λ(σ) ‖s(x̃, σ) + ε/σ‖² = E ‖F(x̃; c_noise(σ)) − ε‖²,
 
 averaged over atoms per structure, then over structures (each structure weighs the same).
-σ is drawn log-uniformly on [σ_min, σ_max] (default) or uniformly in t (Song et al.).
+σ is drawn log-uniformly on [σ_min, σ_max] (default), log-normally (EDM's ln σ ~ N(P_mean, P_std²),
+truncated to [σ_min, σ_max]: concentrates training where the loss is learnable, between the
+unpredictable extremes) or uniformly in t (Song et al.).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from glasslib.errors import InputError
 from glasslib.geometry import wrap_positions
 from glasslib.structures import Structures
 
-SIGMA_DISTRIBUTIONS = ("log_uniform", "uniform_t")
+SIGMA_DISTRIBUTIONS = ("log_uniform", "log_normal", "uniform_t")
 
 
 @dataclass(frozen=True)
@@ -137,12 +139,31 @@ def perturb(structures: Structures, sigma, generator: torch.Generator) -> tuple[
     return noisy, eps
 
 
-def sample_sigma(n: int, sde: VESDE, generator: torch.Generator, distribution: str = "log_uniform", *, dtype=torch.float32) -> torch.Tensor:
-    """(n,) training noise levels on [σ_min, σ_max], Å, drawn from ``generator``."""
+def sample_sigma(
+    n: int,
+    sde: VESDE,
+    generator: torch.Generator,
+    distribution: str = "log_uniform",
+    *,
+    log_mean: float = -1.2,
+    log_std: float = 1.2,
+    dtype=torch.float32,
+) -> torch.Tensor:
+    """(n,) training noise levels on [σ_min, σ_max], Å, drawn from ``generator`` (one uniform each).
+
+    ``log_mean``/``log_std`` (ln Å) parameterise ``"log_normal"``, sampled by the inverse CDF of
+    the normal truncated to [ln σ_min, ln σ_max].
+    """
     u = torch.rand(n, generator=generator, dtype=torch.float64, device=generator.device)
+    lo, hi = math.log(sde.sigma_min), math.log(sde.sigma_max)
     if distribution == "log_uniform":
-        lo, hi = math.log(sde.sigma_min), math.log(sde.sigma_max)
         sig = torch.exp(lo + (hi - lo) * u)
+    elif distribution == "log_normal":
+        if not log_std > 0:
+            raise InputError(f"log_normal sigma distribution needs log_std > 0, got {log_std}")
+        cdf = [0.5 * math.erfc(-(b - log_mean) / (log_std * math.sqrt(2.0))) for b in (lo, hi)]
+        p = (cdf[0] + (cdf[1] - cdf[0]) * u).clamp(1e-12, 1.0 - 1e-12)
+        sig = torch.exp(log_mean + log_std * torch.special.ndtri(p)).clamp(sde.sigma_min, sde.sigma_max)
     elif distribution == "uniform_t":
         sig = sde.sigma(sde.t_min + (1.0 - sde.t_min) * u)
     else:
@@ -192,6 +213,8 @@ def dsm_loss(
     *,
     sigma: torch.Tensor | None = None,
     distribution: str = "log_uniform",
+    log_mean: float = -1.2,
+    log_std: float = 1.2,
     reduce: bool = True,
 ) -> torch.Tensor:
     """Denoising score matching with λ(σ) = σ² (module docstring): E‖F(x̃) − ε‖².
@@ -200,11 +223,13 @@ def dsm_loss(
         denoiser: the preconditioned network.
         structures: clean training batch x₀.
         generator: draws σ (unless given) and ε, in that order.
-        sigma: (n_systems,) noise levels, Å; drawn with :func:`sample_sigma` if None.
+        sigma: (n_systems,) noise levels, Å; drawn with :func:`sample_sigma` if None
+            (``distribution``, ``log_mean``, ``log_std`` as there).
         reduce: mean over structures (scalar) if True, else (n_systems,) per-structure losses.
     """
     if sigma is None:
-        sigma = sample_sigma(structures.n_systems, denoiser.sde, generator, distribution, dtype=structures.dtype)
+        sigma = sample_sigma(structures.n_systems, denoiser.sde, generator, distribution, log_mean=log_mean,
+                             log_std=log_std, dtype=structures.dtype)
     sig = _per_system(sigma, structures)
     noisy, eps = perturb(structures, sig, generator)
     err = ((denoiser.epsilon(noisy, sig) - eps) ** 2).sum(-1)  # (n_atoms,) = σ²‖s + ε/σ‖²

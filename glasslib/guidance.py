@@ -178,7 +178,7 @@ def with_spectral_guidance(
     schedules: Sequence[Schedule | None] | None = None,
     *,
     sigma_fn: Callable[[torch.Tensor], torch.Tensor],
-    step_size: float = 0.5,
+    step_size: float = 1.0,
     normalize: bool | str = "score",
     through_score: bool = True,
 ) -> GuidedScore:

@@ -1,4 +1,4 @@
-"""Score network: a PaiNN-style equivariant message-passing network on the periodic radius graph.
+"""Score network: equivariant message passing with explicit bond-angle features on the periodic graph.
 
 The network is the function F_θ(x; c_noise) of the preconditioning in
 :mod:`glasslib.diffusion` (Karras et al. 2022, "EDM", Eq. 7): it maps a batch of periodic
@@ -6,29 +6,44 @@ structures and one noise-level input ``c_noise`` per structure to one 3-vector p
 It knows nothing of σ, time or scores; :class:`glasslib.diffusion.Denoiser` owns that algebra.
 
 Graph. Every pair (i, j, image S) with |r_ij| < r_c (full list, all periodic images, from
-:func:`glasslib.geometry.neighbor_pairs`), ``r_ij = x_j − x_i + S·cell`` (Å).
+:func:`glasslib.geometry.neighbor_pairs`), ``r_ij = x_j − x_i + S·cell`` (Å), u_ij = r_ij/|r_ij|.
+The *angular* subgraph keeps the pairs with |r_ij| < r_a (r_a ≈ the first minimum of g(r)).
 Only these differences enter, so the output is invariant to translations, to the choice of
 periodic image of each atom and to permutations (sums over neighbours), and a supercell gives
 the same per-atom outputs as its primitive cell.
 
-Features (PaiNN, Schütt, Unke & Gastegger, ICML 2021, Eqs. 7–9 and Fig. 2):
+Why angles. Covalent glasses are defined by bond angles (a-Si: tetrahedral, cos θ = −1/3), and
+the Stillinger–Weber potential that made the a-Si training sets is a sum of two-body terms and
+of three-body terms h(r_ij, r_ik) (cos θ_jik + 1/3)². A message-passing network with only
+vector (l = 1) features sees angles only indirectly; this one gets them per bond, at a cost
+linear in the number of pairs (no triplet list), from Cartesian moments of each atom's bonds.
 
-* scalars s_i ∈ R^F (invariant), vectors v_i ∈ R^{C×3} (equivariant), v_i = 0 initially;
+Features (scalars s_i ∈ R^F only; all equivariance lives in the output):
+
 * s_i⁰ = Embed(Z_i) + t_i, t_i = MLP(γ(c_noise)), γ the Gaussian random Fourier features
   γ(c) = [sin 2πWc, cos 2πWc], W ~ N(0, scale²) fixed (Tancik et al. 2020; Song et al. 2021,
   App. C.2), drawn from ``torch.Generator().manual_seed(config.seed)`` and stored as a buffer;
-* radial basis: Gaussians e_k(d) = exp(−(d − μ_k)² / 2w²), μ_k uniform on [0, r_c], times the
-  cosine envelope f_c(d) = ½[cos(πd/r_c) + 1] so every edge fades out smoothly (value and
-  slope zero) as a neighbour crosses the cutoff;
-* message (PaiNN Eqs. 7–8), φ(s_j) ∘ W e(d_ij) split into channels a (F), b (C), c (C):
-      Δs_i = Σ_j a_ij,    Δv_i = Σ_j (b_ij ∘ v_j + c_ij ⊗ r̂_ij),     divided by ``neighbor_norm``;
-* update (PaiNN Eq. 9, variant): U, V linear channel mixes of v_i (no bias),
-      (a_vv, Δs_i) = MLP([s_i, ‖V v_i‖, ⟨U v_i, V v_i⟩, t_i]),     Δv_i = a_vv ∘ U v_i;
-* output: F_i = Σ_c g_c(s_i) (W_out v_i)_c — invariant gates times linear channel mixes of
-  vectors, hence rotation-equivariant by construction (R acts on the last axis only).
+* radial basis e(d): Gaussians on [0, r] times the cosine envelope ½[cos(πd/r) + 1], so every
+  edge fades out smoothly (value and slope zero) at its cutoff (r_c for the radial graph, r_a
+  for the angular one);
+* radial message (SchNet/PaiNN-style): Δs_i = Σ_j φ(s_j) ∘ W e(d_ij) / n_norm;
+* angular moments, C channels with neighbour-dependent radial weights R_ik = (W_a e(d_ik)) ∘ ψ(s_k):
+      N_i = Σ_k R_ik,  V_i = Σ_k R_ik u_ik,  M_i = Σ_k R_ik u_ik u_ikᵀ,  T_i = Σ_k R_ik u_ik⊗u_ik⊗u_ik
+  (divided by a_norm). Per angular edge (i, j) the Legendre projections of i's other bonds onto
+  the direction of j, A_ij,l = Σ_{k≠j} R_ik P_l(u_ij·u_ik), l = 0…l_max ≤ 3, follow exactly from
+  the moments (P₁ = x, P₂ = (3x² − 1)/2, P₃ = (5x³ − 3x)/2) minus the k = j term R_ij·P_l(1);
+  A_ji uses j's moments and −u_ij. The per-atom invariants N, |V|², ‖M‖², ‖T‖² are a power
+  spectrum (Σ_jk R R cosᵖ θ_jik);
+* angular message Δs'_i = Σ_j MLP([A_ij, A_ji]) ∘ W' e(d_ij) / a_norm, and the update
+  s_i ← s_i + MLP([LN(s_i), Δs_i, Δs'_i, invariants_i, t_i]);
+* output: F_i = Σ_j w_ij u_ij / √n_norm over all pairs, with the invariant edge weight
+  w_ij = f_c(d_ij) · MLP(L₁s_i + L₂s_j + L₃e(d_ij) + L₄t_i [+ f_a(d_ij) L₅[A_ij, A_ji] on angular
+  edges, f_a the envelope at r_a])
+  — a sum of bond vectors weighted by invariants, hence rotation-equivariant by construction
+  (the form of a three-body force field: every SW force on an atom lies along its bonds).
 
-Stability: LayerNorm on the scalars before every block, safe norms sqrt(|v|² + ε) and
-r̂ = r / sqrt(d² + ε) (zero, not NaN, for coincident atoms), and bounded radial features.
+Stability: LayerNorm on the scalars before every block, u = r / sqrt(d² + ε) (zero, not NaN, for
+coincident atoms), bounded radial features, polynomial (not divided) angular features.
 """
 
 from __future__ import annotations
@@ -43,7 +58,7 @@ from glasslib.errors import InputError
 from glasslib.geometry import neighbor_pairs
 from glasslib.structures import Structures
 
-#: ε (Å²) in r̂ = r / sqrt(d² + ε) and in the vector norms: keeps coincident atoms finite
+#: ε (Å²) in u = r / sqrt(d² + ε): keeps coincident atoms finite
 _EPS = 1e-6
 
 
@@ -55,26 +70,33 @@ class ScoreNetConfig:
         species: atomic numbers the embedding table covers, in table order. Atoms of any
             other element raise :class:`InputError`. Empty means "fill in from the training
             data" (:func:`glasslib.training.train` resolves it); a network needs it non-empty.
-        cutoff: radius of the graph, Å.
+        cutoff: radius of the radial graph r_c, Å.
+        angular_cutoff: radius r_a of the bonds that form angles, Å (≤ cutoff; about the first
+            minimum of g(r): 3.0–3.4 Å for a-Si, 2.0–2.3 Å for Si–O).
         hidden: scalar feature channels F.
-        vector: vector feature channels C (the per-edge cost is dominated by C×3).
+        channels: angular radial channels C (moments cost 1 + 3 + 9 + 27 numbers per channel).
+        l_max: highest Legendre order of the angular features, 0…3.
         n_layers: message + update blocks.
-        n_rbf: Gaussian radial basis functions on [0, cutoff].
+        n_rbf: Gaussian radial basis functions on [0, cutoff] (and on [0, angular_cutoff]).
         n_fourier: random Fourier frequencies (the embedding has 2·n_fourier features).
         fourier_scale: standard deviation of the random frequencies W (per unit c_noise).
-        neighbor_norm: message sums are divided by this (≈ mean neighbours within the cutoff).
+        neighbor_norm: radial sums are divided by this (≈ mean neighbours within the cutoff).
+        angular_norm: angular sums are divided by this (≈ mean neighbours within r_a).
         seed: seed of the generator that draws the fixed Fourier frequencies.
     """
 
     species: tuple[int, ...] = ()
     cutoff: float = 5.0
+    angular_cutoff: float = 3.2
     hidden: int = 64
-    vector: int = 16
+    channels: int = 8
+    l_max: int = 3
     n_layers: int = 3
     n_rbf: int = 16
     n_fourier: int = 16
     fourier_scale: float = 1.0
     neighbor_norm: float = 20.0
+    angular_norm: float = 4.0
     seed: int = 0
 
     def __post_init__(self):
@@ -83,11 +105,15 @@ class ScoreNetConfig:
             raise InputError(f"species must be distinct atomic numbers 1..118, got {self.species}")
         if not (math.isfinite(self.cutoff) and self.cutoff > 0):
             raise InputError(f"cutoff must be positive, got {self.cutoff}")
-        for name in ("hidden", "vector", "n_layers", "n_rbf", "n_fourier"):
+        if not (0 < self.angular_cutoff <= self.cutoff):
+            raise InputError(f"angular_cutoff must be in (0, cutoff={self.cutoff}], got {self.angular_cutoff}")
+        for name in ("hidden", "channels", "n_layers", "n_rbf", "n_fourier"):
             if int(getattr(self, name)) < 1:
                 raise InputError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if not self.neighbor_norm > 0 or not self.fourier_scale > 0:
-            raise InputError("neighbor_norm and fourier_scale must be positive")
+        if self.l_max not in (0, 1, 2, 3):
+            raise InputError(f"l_max must be 0, 1, 2 or 3, got {self.l_max}")
+        if not (self.neighbor_norm > 0 and self.angular_norm > 0 and self.fourier_scale > 0):
+            raise InputError("neighbor_norm, angular_norm and fourier_scale must be positive")
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -140,52 +166,108 @@ def _mlp(n_in: int, n_hidden: int, n_out: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(n_in, n_hidden), nn.SiLU(), nn.Linear(n_hidden, n_out))
 
 
-def _vnorm(v: torch.Tensor) -> torch.Tensor:
-    """Safe norm over the last (Cartesian) axis: (..., 3) → (...)."""
-    return torch.sqrt((v * v).sum(-1) + _EPS)
+class AngularMoments(nn.Module):
+    """Per-atom bond moments and per-bond Legendre projections (module docstring).
 
+    ``forward(h, rbf_a, unit_a, i, j, n_atoms)`` with h (N, F) normalised scalars, rbf_a (Pa, n_rbf)
+    enveloped basis of the angular pairs, unit_a (Pa, 3), i/j (Pa,) returns
+    (node invariants (N, (l_max+1)·C), edge features [A_ij, A_ji] (Pa, 2·(l_max+1)·C)).
+    """
 
-class Message(nn.Module):
-    """PaiNN message block (Eqs. 7–8) on a full edge list; F scalar and C vector channels.
-
-    The radial filter has no bias, so with the enveloped basis it vanishes at the cutoff."""
-
-    def __init__(self, hidden: int, vector: int, n_rbf: int):
+    def __init__(self, hidden: int, channels: int, n_rbf: int, l_max: int, norm: float):
         super().__init__()
-        self.sizes = (hidden, vector, vector)
-        self.norm = nn.LayerNorm(hidden)
-        self.phi = _mlp(hidden, hidden, sum(self.sizes))
-        self.filt = nn.Linear(n_rbf, sum(self.sizes), bias=False)
+        self.C, self.l_max, self.inv_norm = channels, l_max, 1.0 / norm
+        self.psi = _mlp(hidden, hidden, channels)
+        self.filt = nn.Linear(n_rbf, channels, bias=False)  # no bias: vanishes at r_a
 
-    def forward(self, s, v, rbf, unit, i, j, inv_norm, first: bool):
-        x = self.phi(self.norm(s))[j] * self.filt(rbf)  # (P, F + 2C)
-        a, b, c = torch.split(x, self.sizes, dim=-1)
-        ds = torch.zeros_like(s).index_add_(0, i, a)
-        dv_edge = c[:, :, None] * unit[:, None, :]  # (P, C, 3)
-        if not first:  # v = 0 before the first block
-            dv_edge = dv_edge + b[:, :, None] * v[j]
-        dv = torch.zeros_like(v).index_add_(0, i, dv_edge)
-        return s + ds * inv_norm, v + dv * inv_norm
+    @staticmethod
+    def _moments(R: torch.Tensor, u: torch.Tensor, center: torch.Tensor, n: int, l_max: int, scale: float):
+        """Σ over bonds of R (Pa, C) times u^{⊗l}: list of (n, C, 3^l) tensors, l = 0…l_max."""
+        out = [torch.zeros(n, R.shape[1], dtype=R.dtype, device=R.device).index_add_(0, center, R * scale)]
+        uu = None
+        for l in range(1, l_max + 1):
+            uu = u if l == 1 else (uu[:, :, None] * u[:, None, :]).reshape(u.shape[0], -1)
+            edge = R[:, :, None] * uu[:, None, :]  # (Pa, C, 3^l)
+            out.append(torch.zeros(n, R.shape[1], edge.shape[-1], dtype=R.dtype, device=R.device).index_add_(0, center, edge * scale))
+        return out
+
+    @staticmethod
+    def _project(moments, idx: torch.Tensor, u: torch.Tensor, sign: float, self_term: torch.Tensor):
+        """A_l = Σ_k R P_l(u·u_k) − self_term for the bonds (idx, direction sign·u): list of (Pa, C)."""
+        n0 = moments[0][idx]
+        proj = [n0 - self_term]
+        powers, uu = [], None
+        for l in range(1, len(moments)):  # c_l = Σ_k R (u·u_k)^l
+            uu = u if l == 1 else (uu[:, :, None] * u[:, None, :]).reshape(u.shape[0], -1)
+            powers.append((sign**l) * (moments[l][idx] * uu[:, None, :]).sum(-1))
+        if len(powers) >= 1:
+            proj.append(powers[0] - self_term)
+        if len(powers) >= 2:
+            proj.append(0.5 * (3.0 * powers[1] - n0) - self_term)
+        if len(powers) >= 3:
+            proj.append(0.5 * (5.0 * powers[2] - 3.0 * powers[0]) - self_term)
+        return proj
+
+    def forward(self, h, rbf_a, unit_a, i, j, n_atoms: int):
+        radial = self.filt(rbf_a)  # (Pa, C)
+        psi = self.psi(h)  # (N, C)
+        R_ij = radial * psi[j]  # weight of bond (i, j) in i's moments
+        R_ji = radial * psi[i]  # weight of bond (j, i) in j's moments
+        mom = self._moments(R_ij, unit_a, i, n_atoms, self.l_max, self.inv_norm)
+        inv = [mom[0]] + [(m * m).sum(-1) for m in mom[1:]]
+        a_ij = self._project(mom, i, unit_a, 1.0, R_ij * self.inv_norm)
+        a_ji = self._project(mom, j, unit_a, -1.0, R_ji * self.inv_norm)
+        return torch.cat(inv, dim=-1), torch.cat(a_ij + a_ji, dim=-1)
 
 
-class Update(nn.Module):
-    """PaiNN update block (Eq. 9) with the noise-level features t_i as an extra input; the
-    invariant ⟨U v, V v⟩ enters the MLP (instead of PaiNN's a_sv gate) so C may differ from F."""
+class Interaction(nn.Module):
+    """One block: radial message on the full graph, angular message, scalar update."""
 
-    def __init__(self, hidden: int, vector: int):
+    def __init__(self, cfg: "ScoreNetConfig"):
         super().__init__()
-        self.sizes = (vector, hidden)
-        self.norm = nn.LayerNorm(hidden)
-        self.U = nn.Linear(vector, vector, bias=False)
-        self.V = nn.Linear(vector, vector, bias=False)
-        self.mlp = _mlp(2 * hidden + 2 * vector, hidden, vector + hidden)
+        F, C, L = cfg.hidden, cfg.channels, cfg.l_max + 1
+        self.norm = nn.LayerNorm(F)
+        self.phi = _mlp(F, F, F)
+        self.filt = nn.Linear(cfg.n_rbf, F, bias=False)
+        self.angular = AngularMoments(F, C, cfg.n_rbf, cfg.l_max, cfg.angular_norm)
+        self.edge_mlp = _mlp(2 * L * C, F, F)
+        self.filt_a = nn.Linear(cfg.n_rbf, F, bias=False)
+        self.update = _mlp(4 * F + L * C, F, F)
+        self.inv_norm, self.inv_anorm = 1.0 / cfg.neighbor_norm, 1.0 / cfg.angular_norm
 
-    def forward(self, s, v, temb):
-        uv = self.U(v.transpose(1, 2)).transpose(1, 2)  # channel mix, (N, C, 3)
-        vv = self.V(v.transpose(1, 2)).transpose(1, 2)
-        a = self.mlp(torch.cat([self.norm(s), _vnorm(vv), (uv * vv).sum(-1), temb], dim=-1))
-        a_vv, a_ss = torch.split(a, self.sizes, dim=-1)
-        return s + a_ss, v + a_vv[:, :, None] * uv
+    def forward(self, s, temb, graph):
+        h = self.norm(s)
+        n = s.shape[0]
+        msg = self.phi(h)[graph["j"]] * self.filt(graph["rbf"])
+        ds = torch.zeros_like(s).index_add_(0, graph["i"], msg) * self.inv_norm
+        inv, edge = self.angular(h, graph["rbf_a"], graph["unit_a"], graph["i_a"], graph["j_a"], n)
+        msg_a = self.edge_mlp(edge) * self.filt_a(graph["rbf_a"])
+        ds_a = torch.zeros_like(s).index_add_(0, graph["i_a"], msg_a) * self.inv_anorm
+        return s + self.update(torch.cat([h, ds, ds_a, inv, temb], dim=-1))
+
+
+class EdgeReadout(nn.Module):
+    """F_i = Σ_j w_ij u_ij / √n_norm with invariant edge weights (module docstring)."""
+
+    def __init__(self, cfg: "ScoreNetConfig"):
+        super().__init__()
+        F, C, L = cfg.hidden, cfg.channels, cfg.l_max + 1
+        self.norm = nn.LayerNorm(F)
+        self.angular = AngularMoments(F, C, cfg.n_rbf, cfg.l_max, cfg.angular_norm)
+        self.center, self.neighbor = nn.Linear(F, F), nn.Linear(F, F, bias=False)
+        self.radial, self.time = nn.Linear(cfg.n_rbf, F, bias=False), nn.Linear(F, F, bias=False)
+        self.edge = nn.Linear(2 * L * C, F, bias=False)
+        self.head = nn.Sequential(nn.SiLU(), nn.Linear(F, F), nn.SiLU(), nn.Linear(F, 1))
+        self.scale = 1.0 / math.sqrt(cfg.neighbor_norm)
+
+    def forward(self, s, temb, graph, envelope):
+        h = self.norm(s)
+        i, j = graph["i"], graph["j"]
+        _, edge = self.angular(h, graph["rbf_a"], graph["unit_a"], graph["i_a"], graph["j_a"], s.shape[0])
+        z = (self.center(h) + self.time(temb))[i] + self.neighbor(h)[j] + self.radial(graph["rbf"])
+        z = z.index_add(0, graph["angular_rows"], self.edge(edge) * graph["env_a"][:, None])  # fades out at r_a
+        w = self.head(z).squeeze(-1) * envelope  # (P,)
+        return graph["unit"].new_zeros(s.shape[0], 3).index_add_(0, i, w[:, None] * graph["unit"]) * self.scale
 
 
 # ----------------------------------------------------------------------- network
@@ -208,13 +290,9 @@ class ScoreNet(nn.Module):
         self.fourier = GaussianFourierFeatures(config.n_fourier, config.fourier_scale, config.seed)
         self.time_mlp = _mlp(2 * config.n_fourier, F, F)
         self.rbf = RadialBasis(config.n_rbf, config.cutoff)
-        C = config.vector
-        self.messages = nn.ModuleList([Message(F, C, config.n_rbf) for _ in range(config.n_layers)])
-        self.updates = nn.ModuleList([Update(F, C) for _ in range(config.n_layers)])
-        self.out_norm = nn.LayerNorm(F)
-        self.gate = _mlp(2 * F, F, C)
-        self.out = nn.Linear(C, C, bias=False)
-        self.readout = nn.Linear(C, 1, bias=False)
+        self.rbf_a = RadialBasis(config.n_rbf, config.angular_cutoff)
+        self.blocks = nn.ModuleList([Interaction(config) for _ in range(config.n_layers)])
+        self.readout = EdgeReadout(config)
 
     def species_index(self, species: torch.Tensor) -> torch.Tensor:
         """Row of each atom in the embedding table; unknown elements raise :class:`InputError`."""
@@ -223,6 +301,20 @@ class ScoreNet(nn.Module):
             bad = sorted(set(species[idx < 0].tolist()))
             raise InputError(f"species {bad} are not covered by this network (it knows {list(self.config.species)})")
         return idx
+
+    def _graph(self, structures: Structures) -> tuple[dict, torch.Tensor]:
+        """Pairs within r_c and their angular subset within r_a, with unit vectors and bases."""
+        pairs = neighbor_pairs(structures, self.config.cutoff, full=True)
+        d = pairs.distances
+        unit = pairs.vectors / torch.sqrt(d[:, None] ** 2 + _EPS)
+        rows = torch.nonzero(d < self.config.angular_cutoff).squeeze(-1)
+        d_a = d[rows]
+        graph = {
+            "i": pairs.i, "j": pairs.j, "unit": unit, "rbf": self.rbf(d),
+            "angular_rows": rows, "i_a": pairs.i[rows], "j_a": pairs.j[rows], "unit_a": unit[rows], "rbf_a": self.rbf_a(d_a),
+            "env_a": self.rbf_a.envelope(d_a),
+        }
+        return graph, self.rbf.envelope(d)
 
     def forward(self, structures: Structures, c_noise: torch.Tensor) -> torch.Tensor:
         """Per-atom 3-vectors.
@@ -243,21 +335,12 @@ class ScoreNet(nn.Module):
         if c.shape[0] != structures.n_systems:
             raise InputError(f"c_noise must have one value per structure ({structures.n_systems}), got {c.shape[0]}")
 
-        pairs = neighbor_pairs(structures, self.config.cutoff, full=True)
-        d = pairs.distances
-        unit = pairs.vectors / torch.sqrt(d[:, None] ** 2 + _EPS)
-        rbf = self.rbf(d)
-        inv_norm = 1.0 / self.config.neighbor_norm
-
+        graph, envelope = self._graph(structures)
         temb = self.time_mlp(self.fourier(c))[structures.system_idx]  # (N, F)
         s = self.embed(self.species_index(structures.species)) + temb
-        v = torch.zeros(structures.n_atoms, self.config.vector, 3, dtype=p.dtype, device=p.device)
-        for k, (msg, upd) in enumerate(zip(self.messages, self.updates)):
-            s, v = msg(s, v, rbf, unit, pairs.i, pairs.j, inv_norm, k == 0)
-            s, v = upd(s, v, temb)
-        g = self.gate(torch.cat([self.out_norm(s), temb], dim=-1))  # invariant gates (N, F)
-        w = self.out(v.transpose(1, 2)).transpose(1, 2)  # (N, C, 3)
-        return self.readout((g[:, :, None] * w).transpose(1, 2)).squeeze(-1)
+        for block in self.blocks:
+            s = block(s, temb, graph)
+        return self.readout(s, temb, graph, envelope)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -61,7 +61,9 @@ class TrainConfig:
         betas: AdamW (β1, β2).
         ema_decay: EMA decay (effective decay min(ema_decay, (1 + n)/(10 + n)) at update n).
         grad_clip: maximal global gradient norm (0: no clipping).
-        sigma_distribution: ``"log_uniform"`` or ``"uniform_t"`` (see :mod:`glasslib.diffusion`).
+        sigma_distribution: ``"log_uniform"``, ``"log_normal"`` or ``"uniform_t"`` (see
+            :mod:`glasslib.diffusion`).
+        sigma_log_mean, sigma_log_std: ln σ mean and std (ln Å) of ``"log_normal"``.
         val_fraction: fraction of the structures held out for validation (at least one if > 0).
         val_interval: validate every this many steps (and at the end).
         checkpoint_interval: write the checkpoint every this many steps (and at the end).
@@ -82,6 +84,8 @@ class TrainConfig:
     ema_decay: float = 0.999
     grad_clip: float = 1.0
     sigma_distribution: str = "log_uniform"
+    sigma_log_mean: float = -1.2
+    sigma_log_std: float = 1.2
     val_fraction: float = 0.1
     val_interval: int = 200
     checkpoint_interval: int = 200
@@ -104,6 +108,8 @@ class TrainConfig:
             raise InputError("train config: ema_decay and val_fraction must lie in [0, 1)")
         if self.sigma_distribution not in SIGMA_DISTRIBUTIONS:
             raise InputError(f"train config: sigma_distribution must be one of {SIGMA_DISTRIBUTIONS}")
+        if not self.sigma_log_std > 0:
+            raise InputError(f"train config: sigma_log_std must be positive, got {self.sigma_log_std}")
         if self.dtype not in ("float32", "float64"):
             raise InputError("train config: dtype must be 'float32' or 'float64'")
 
@@ -153,6 +159,10 @@ def data_sha256(structures: Structures) -> str:
     return h.hexdigest()
 
 
+def _sigma_options(config: TrainConfig) -> dict:
+    return {"distribution": config.sigma_distribution, "log_mean": config.sigma_log_mean, "log_std": config.sigma_log_std}
+
+
 def lr_factor(step: int, config: TrainConfig) -> float:
     """Learning-rate multiplier at ``step``: linear warm-up, then cosine decay to ``min_lr_ratio``."""
     if step < config.warmup_steps:
@@ -194,7 +204,7 @@ def validation_loss(denoiser: Denoiser, structures: list[Structures], config: Tr
     total, n = 0.0, 0
     for a in range(0, len(structures), config.batch_size):
         batch = concatenate(structures[a : a + config.batch_size])
-        losses = dsm_loss(denoiser, batch, gen, distribution=config.sigma_distribution, reduce=False)
+        losses = dsm_loss(denoiser, batch, gen, reduce=False, **_sigma_options(config))
         total += float(losses.sum())
         n += batch.n_systems
     return total / max(n, 1)
@@ -295,7 +305,7 @@ def train(
     while step < last:
         idx = torch.randperm(len(train_set), generator=gen, device=device)[:batch_size].tolist()
         batch = _subset(train_set, sorted(idx))
-        loss = dsm_loss(denoiser, batch, gen, distribution=config.sigma_distribution)
+        loss = dsm_loss(denoiser, batch, gen, **_sigma_options(config))
         opt.zero_grad(set_to_none=True)
         ok = bool(torch.isfinite(loss))
         if ok:

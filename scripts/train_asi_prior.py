@@ -36,7 +36,7 @@ DEFAULT_OUT = REPO / "data" / "models" / "asi_sw_prior"
 #: overrides of glasslib.training.TrainConfig (everything else: its defaults); the resolved
 #: config is embedded in the checkpoint and written to OUT/config.json
 CONFIG = {
-    "steps": 7000,
+    "steps": 12000,
     "batch_size": 8,
     "lr": 5e-4,
     "warmup_steps": 200,
@@ -50,6 +50,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[1], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"run folder (default {DEFAULT_OUT.relative_to(REPO)})")
     p.add_argument("--steps", type=int, default=None, help=f"optimiser steps (default {CONFIG['steps']})")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config entry (JSON value), e.g. --set model.hidden=96 (repeatable)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1; the model card's timing)")
     p.add_argument("--heldout", action="store_true", help=f"also build the held-out set {HELDOUT}")
     p.add_argument("--no-resume", action="store_true", help="start afresh even if OUT holds a checkpoint")
@@ -70,6 +72,14 @@ def main(argv=None) -> int:
     overrides = dict(CONFIG)
     if args.steps is not None:
         overrides["steps"] = args.steps
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            p.error(f"--set needs KEY=VALUE, got {item!r}")
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
     config = TrainConfig().with_overrides(overrides)
     print(f"data: {built.out_dir} ({data.n_systems} structures, sha256 {data_sha256(data)[:16]}...)", flush=True)
     t0 = time.perf_counter()

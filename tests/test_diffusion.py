@@ -129,3 +129,15 @@ def test_non_periodic_structures_are_not_wrapped():
     mixed = concatenate([x, cluster])
     noisy, eps = perturb(mixed, 5.0, torch.Generator().manual_seed(0))
     assert torch.allclose(noisy.positions[5:], mixed.positions[5:] + 5.0 * eps[5:])
+
+
+def test_log_normal_sigma_is_truncated_and_centred():
+    sde = VESDE(k=3.0, sigma_min=0.01)
+    gen = torch.Generator().manual_seed(0)
+    sig = sample_sigma(20000, sde, gen, "log_normal", log_mean=-1.2, log_std=1.0, dtype=torch.float64)
+    assert float(sig.min()) >= 0.01 and float(sig.max()) <= 3.0
+    # truncation at ln 3 = 1.1 (2.3 std above the mean) and ln 0.01 (3.4 below) barely moves the median
+    assert abs(float(sig.log().median()) - (-1.2)) < 0.05
+    assert abs(float(sig.log().std()) - 1.0) < 0.05
+    with pytest.raises(InputError):
+        sample_sigma(3, sde, gen, "log_normal", log_std=0.0)

@@ -119,7 +119,7 @@ def test_gradient_reaches_x_through_the_network():
     """DPS through a real score network differs from the identity-Jacobian shortcut, and matches
     a finite difference of L(x̂₀(x)) along a random direction."""
     torch.manual_seed(0)
-    den = Denoiser(ScoreNet(ScoreNetConfig(species=(14,), cutoff=3.0, hidden=8, vector=4, n_layers=1)).double().requires_grad_(False), SDE)
+    den = Denoiser(ScoreNet(ScoreNetConfig(species=(14,), cutoff=3.0, angular_cutoff=2.6, hidden=8, channels=2, n_layers=1)).double().requires_grad_(False), SDE)
     x = _structures(n_sys=1, n=8)
     t = torch.tensor([0.3], dtype=torch.float64)
     obs = soft_pair_count()
@@ -148,7 +148,7 @@ def _run(score, seed=0, n_sys=2, n=16):
 def test_guidance_lowers_toy_mismatch():
     """A near-uninformative prior (untrained tiny network) plus guidance towards fewer close pairs."""
     torch.manual_seed(0)
-    den = Denoiser(ScoreNet(ScoreNetConfig(species=(14,), cutoff=3.0, hidden=8, vector=4, n_layers=1)).double().requires_grad_(False), SDE)
+    den = Denoiser(ScoreNet(ScoreNetConfig(species=(14,), cutoff=3.0, angular_cutoff=2.6, hidden=8, channels=2, n_layers=1)).double().requires_grad_(False), SDE)
     obs, target = soft_pair_count(), torch.tensor([0.5])
     plain = _run(den.score)
     guided = _run(with_spectral_guidance(den.score, [obs], [target], sigma_fn=SDE.sigma, step_size=1.0, normalize="sigma"))

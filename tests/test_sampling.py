@@ -143,8 +143,8 @@ def test_cli_sample_end_to_end(tmp_path):
     cli_sample.register(sub)
     run = tmp_path / "run"
     args = parser.parse_args(["train", str(data), "--out", str(run), "--steps", "4", "--no-progress",
-                              "--config", "model.hidden=8", "--config", "model.vector=4", "--config", "model.n_layers=1",
-                              "--config", "batch_size=2", "--config", "model.cutoff=3.0"])
+                              "--config", "model.hidden=8", "--config", "model.channels=2", "--config", "model.n_layers=1",
+                              "--config", "batch_size=2", "--config", "model.cutoff=3.0", "--config", "model.angular_cutoff=2.6"])
     assert args.func(args) == 0
     ckpt = run / "checkpoint.pt"
     out = tmp_path / "samples"

@@ -15,7 +15,7 @@ from glasslib.model import ScoreNetConfig
 from glasslib.structures import from_ase
 from glasslib.training import TrainConfig, data_sha256, load_checkpoint, lr_factor, train
 
-TINY = ScoreNetConfig(cutoff=3.0, hidden=8, vector=4, n_layers=1, n_rbf=6, n_fourier=4)
+TINY = ScoreNetConfig(cutoff=3.0, angular_cutoff=2.6, hidden=8, channels=2, n_layers=1, n_rbf=6, n_fourier=4)
 
 
 def _data(n=5):
@@ -42,7 +42,7 @@ def test_config_round_trip_and_overrides():
     cfg = _config()
     assert TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
     new = cfg.with_overrides({"lr": 2e-3, "model.hidden": 12, "sde.k": 4.0})
-    assert new.lr == 2e-3 and new.model.hidden == 12 and new.sde.k == 4.0 and new.model.vector == 4
+    assert new.lr == 2e-3 and new.model.hidden == 12 and new.sde.k == 4.0 and new.model.channels == 2
     with pytest.raises(InputError):
         cfg.with_overrides({"model.bogus": 1})
     with pytest.raises(InputError):
@@ -121,7 +121,7 @@ def test_resume_refuses_other_data_or_config(uninterrupted):
 
 def test_species_must_cover_data(tmp_path):
     with pytest.raises(InputError, match="species"):
-        train(_config(model=ScoreNetConfig(species=(8,), cutoff=3.0, hidden=8, vector=4, n_layers=1)), _data(), tmp_path,
+        train(_config(model=ScoreNetConfig(species=(8,), cutoff=3.0, angular_cutoff=2.6, hidden=8, channels=2, n_layers=1)), _data(), tmp_path,
               progress=False)
 
 
@@ -149,7 +149,7 @@ def test_cli_train_overrides(tmp_path):
     data = tmp_path / "d.extxyz"
     ase.io.write(data, [ase.build.bulk("Si", "diamond", a=5.43, cubic=True)] * 3)
     cfg_file = tmp_path / "c.json"
-    cfg_file.write_text(json.dumps({"model": {"hidden": 8, "vector": 4, "n_layers": 1, "cutoff": 3.0}, "batch_size": 2}))
+    cfg_file.write_text(json.dumps({"model": {"hidden": 8, "channels": 2, "n_layers": 1, "cutoff": 3.0, "angular_cutoff": 2.6}, "batch_size": 2}))
     parser = argparse.ArgumentParser()
     cli_train.register(parser.add_subparsers())
     args = parser.parse_args(["train", str(data), "--out", str(tmp_path / "r"), "--config", str(cfg_file),

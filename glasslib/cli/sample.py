@@ -58,7 +58,7 @@ def register(sub) -> None:
     g.add_argument("--target", action=TargetGroupAction, type=Path, group_defaults={"kind": None, "weight": 1.0}, metavar="FILE", help="target spectrum or reference structures")
     g.add_argument("--kind", action=TargetGroupAction, choices=KINDS, help="spectrum kind of the preceding --target")
     g.add_argument("--weight", action=TargetGroupAction, type=float, metavar="W", help="weight of the preceding --target")
-    g.add_argument("--guidance-step", type=float, default=0.5, help="guidance RMS / score RMS per atom (default 0.5)")
+    g.add_argument("--guidance-step", type=float, default=1.0, help="guidance RMS / score RMS per atom (default 1.0)")
     g.add_argument("--adf-cutoff", type=float, default=None, metavar="ANGSTROM", help="neighbour cutoff of adf targets")
     p.set_defaults(func=run, targets=[])
 
