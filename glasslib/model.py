@@ -29,7 +29,8 @@ Features (scalars s_i ∈ R^F only; all equivariance lives in the output):
 * radial message (SchNet/PaiNN-style): Δs_i = Σ_j φ(s_j) ∘ W e(d_ij) / n_norm;
 * angular moments, C channels with neighbour-dependent radial weights R_ik = (W_a e(d_ik)) ∘ ψ(s_k):
       N_i = Σ_k R_ik,  V_i = Σ_k R_ik u_ik,  M_i = Σ_k R_ik u_ik u_ikᵀ,  T_i = Σ_k R_ik u_ik⊗u_ik⊗u_ik
-  (divided by a_norm). Per angular edge (i, j) the Legendre projections of i's other bonds onto
+  (divided by a_norm; only the unique entries of the symmetric tensors are stored, the
+  contractions weight them by their multiplicities). Per angular edge (i, j) the Legendre projections of i's other bonds onto
   the direction of j, A_ij,l = Σ_{k≠j} R_ik P_l(u_ij·u_ik), l = 0…l_max ≤ 3, follow exactly from
   the moments (P₁ = x, P₂ = (3x² − 1)/2, P₃ = (5x³ − 3x)/2) minus the k = j term R_ij·P_l(1);
   A_ji uses j's moments and −u_ij. The per-atom invariants N, |V|², ‖M‖², ‖T‖² are a power
@@ -74,7 +75,7 @@ class ScoreNetConfig:
         angular_cutoff: radius r_a of the bonds that form angles, Å (≤ cutoff; about the first
             minimum of g(r): 3.0–3.4 Å for a-Si, 2.0–2.3 Å for Si–O).
         hidden: scalar feature channels F.
-        channels: angular radial channels C (moments cost 1 + 3 + 9 + 27 numbers per channel).
+        channels: angular radial channels C (moments hold 1 + 3 + 6 + 10 unique entries per channel).
         l_max: highest Legendre order of the angular features, 0…3.
         n_layers: message + update blocks.
         n_rbf: Gaussian radial basis functions on [0, cutoff] (and on [0, angular_cutoff]).
@@ -166,6 +167,39 @@ def _mlp(n_in: int, n_hidden: int, n_out: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(n_in, n_hidden), nn.SiLU(), nn.Linear(n_hidden, n_out))
 
 
+# unique monomials of u up to degree 3 (x, y, z components): degree, multiplicity in the full
+# tensor contraction (u⊗l · v⊗l = Σ_unique mult · mono(u) mono(v)), parity under u → −u
+_MONOMIALS = [
+    ((), 1),
+    (("x",), 1), (("y",), 1), (("z",), 1),
+    (("x", "x"), 1), (("y", "y"), 1), (("z", "z"), 1), (("x", "y"), 2), (("x", "z"), 2), (("y", "z"), 2),
+    (("x", "x", "x"), 1), (("y", "y", "y"), 1), (("z", "z", "z"), 1), (("x", "x", "y"), 3), (("x", "x", "z"), 3),
+    (("x", "y", "y"), 3), (("y", "y", "z"), 3), (("x", "z", "z"), 3), (("y", "z", "z"), 3), (("x", "y", "z"), 6),
+]
+#: (K, 4): multiplicity of monomial k in the degree-l contraction (zero elsewhere)
+_MONOMIAL_WEIGHTS = torch.zeros(len(_MONOMIALS), 4, dtype=torch.float64)
+for _k, (_m, _w) in enumerate(_MONOMIALS):
+    _MONOMIAL_WEIGHTS[_k, len(_m)] = float(_w)
+_MONOMIAL_PARITY = torch.tensor([(-1.0) ** len(m) for m, _ in _MONOMIALS], dtype=torch.float64)
+#: (4, 4): column l expresses P_l(x) in powers x^0..x^3: P₀ = 1, P₁ = x, P₂ = (3x² − 1)/2, P₃ = (5x³ − 3x)/2
+_LEGENDRE = torch.tensor([[1.0, 0.0, -0.5, 0.0], [0.0, 1.0, 0.0, -1.5], [0.0, 0.0, 1.5, 0.0], [0.0, 0.0, 0.0, 2.5]],
+                         dtype=torch.float64)
+
+
+def _monomials(u: torch.Tensor, l_max: int) -> torch.Tensor:
+    """(P, 3) → (P, K) unique monomials of degree ≤ l_max in _MONOMIALS order."""
+    x, y, z = u.unbind(-1)
+    cols = [torch.ones_like(x)]
+    if l_max >= 1:
+        cols += [x, y, z]
+    if l_max >= 2:
+        xx, yy, zz = x * x, y * y, z * z
+        cols += [xx, yy, zz, x * y, x * z, y * z]
+    if l_max >= 3:
+        cols += [xx * x, yy * y, zz * z, xx * y, xx * z, x * yy, yy * z, x * zz, y * zz, x * y * z]
+    return torch.stack(cols, dim=-1)
+
+
 class AngularMoments(nn.Module):
     """Per-atom bond moments and per-bond Legendre projections (module docstring).
 
@@ -180,44 +214,28 @@ class AngularMoments(nn.Module):
         self.psi = _mlp(hidden, hidden, channels)
         self.filt = nn.Linear(n_rbf, channels, bias=False)  # no bias: vanishes at r_a
 
-    @staticmethod
-    def _moments(R: torch.Tensor, u: torch.Tensor, center: torch.Tensor, n: int, l_max: int, scale: float):
-        """Σ over bonds of R (Pa, C) times u^{⊗l}: list of (n, C, 3^l) tensors, l = 0…l_max."""
-        out = [torch.zeros(n, R.shape[1], dtype=R.dtype, device=R.device).index_add_(0, center, R * scale)]
-        uu = None
-        for l in range(1, l_max + 1):
-            uu = u if l == 1 else (uu[:, :, None] * u[:, None, :]).reshape(u.shape[0], -1)
-            edge = R[:, :, None] * uu[:, None, :]  # (Pa, C, 3^l)
-            out.append(torch.zeros(n, R.shape[1], edge.shape[-1], dtype=R.dtype, device=R.device).index_add_(0, center, edge * scale))
-        return out
-
-    @staticmethod
-    def _project(moments, idx: torch.Tensor, u: torch.Tensor, sign: float, self_term: torch.Tensor):
-        """A_l = Σ_k R P_l(u·u_k) − self_term for the bonds (idx, direction sign·u): list of (Pa, C)."""
-        n0 = moments[0][idx]
-        proj = [n0 - self_term]
-        powers, uu = [], None
-        for l in range(1, len(moments)):  # c_l = Σ_k R (u·u_k)^l
-            uu = u if l == 1 else (uu[:, :, None] * u[:, None, :]).reshape(u.shape[0], -1)
-            powers.append((sign**l) * (moments[l][idx] * uu[:, None, :]).sum(-1))
-        if len(powers) >= 1:
-            proj.append(powers[0] - self_term)
-        if len(powers) >= 2:
-            proj.append(0.5 * (3.0 * powers[1] - n0) - self_term)
-        if len(powers) >= 3:
-            proj.append(0.5 * (5.0 * powers[2] - 3.0 * powers[0]) - self_term)
-        return proj
-
     def forward(self, h, rbf_a, unit_a, i, j, n_atoms: int):
         radial = self.filt(rbf_a)  # (Pa, C)
         psi = self.psi(h)  # (N, C)
-        R_ij = radial * psi[j]  # weight of bond (i, j) in i's moments
-        R_ji = radial * psi[i]  # weight of bond (j, i) in j's moments
-        mom = self._moments(R_ij, unit_a, i, n_atoms, self.l_max, self.inv_norm)
-        inv = [mom[0]] + [(m * m).sum(-1) for m in mom[1:]]
-        a_ij = self._project(mom, i, unit_a, 1.0, R_ij * self.inv_norm)
-        a_ji = self._project(mom, j, unit_a, -1.0, R_ji * self.inv_norm)
-        return torch.cat(inv, dim=-1), torch.cat(a_ij + a_ji, dim=-1)
+        R_ij = radial * psi[j] * self.inv_norm  # weight of bond (i, j) in i's moments
+        R_ji = radial * psi[i] * self.inv_norm  # weight of bond (j, i) in j's moments
+        mono = _monomials(unit_a, self.l_max)  # (Pa, K)
+        K = mono.shape[1]
+        mom = torch.zeros(n_atoms, self.C, K, dtype=mono.dtype, device=mono.device).index_add_(
+            0, i, R_ij[:, :, None] * mono[:, None, :])  # (N, C, K): N_i, V_i, M_i, T_i (unique entries)
+        weights, legendre = _MONOMIAL_WEIGHTS[:, : self.l_max + 1], _LEGENDRE[: self.l_max + 1, : self.l_max + 1]
+        weights = weights[:K].to(mono.dtype).to(mono.device)
+        legendre = legendre.to(mono.dtype).to(mono.device)
+        # invariants: N and the squared norms |V|², ‖M‖², ‖T‖² (Σ over unique entries × multiplicity)
+        inv = torch.cat([mom[:, :, :1], ((mom * mom) @ weights)[:, :, 1:]], dim=-1)  # (N, C, L)
+        # Legendre projections: c_l = Σ_k R (u·u_k)^l, then P_l-combinations, minus the bond itself
+        project = (mono[:, :, None] * (weights @ legendre)[None]).contiguous()  # (Pa, K, L)
+        a_ij = torch.bmm(mom[i], project) - R_ij[:, :, None]
+        parity = _MONOMIAL_PARITY[:K].to(mono.dtype).to(mono.device)  # monomials of −u
+        a_ji = torch.bmm(mom[j], project * parity[None, :, None]) - R_ji[:, :, None]
+        L = self.l_max + 1
+        return inv.transpose(1, 2).reshape(n_atoms, L * self.C), torch.cat(
+            [a_ij.transpose(1, 2).reshape(-1, L * self.C), a_ji.transpose(1, 2).reshape(-1, L * self.C)], dim=-1)
 
 
 class Interaction(nn.Module):
