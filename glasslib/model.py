@@ -214,28 +214,24 @@ class AngularMoments(nn.Module):
         self.psi = _mlp(hidden, hidden, channels)
         self.filt = nn.Linear(n_rbf, channels, bias=False)  # no bias: vanishes at r_a
 
-    def forward(self, h, rbf_a, unit_a, i, j, n_atoms: int):
-        radial = self.filt(rbf_a)  # (Pa, C)
+    def forward(self, h, graph: dict, n_atoms: int):
+        """h (N, F) normalised scalars; ``graph`` from :meth:`ScoreNet._graph` (angular pairs)."""
+        i, j, mono, mono_rev, weights, project = (graph[k] for k in ("i_a", "j_a", "mono_a", "mono_a_rev", "weights", "project"))
+        radial = self.filt(graph["rbf_a"])  # (Pa, C)
         psi = self.psi(h)  # (N, C)
         R_ij = radial * psi[j] * self.inv_norm  # weight of bond (i, j) in i's moments
         R_ji = radial * psi[i] * self.inv_norm  # weight of bond (j, i) in j's moments
-        mono = _monomials(unit_a, self.l_max)  # (Pa, K)
-        K = mono.shape[1]
-        mom = torch.zeros(n_atoms, self.C, K, dtype=mono.dtype, device=mono.device).index_add_(
+        (P, K), C, L = mono.shape, self.C, self.l_max + 1
+        mom = torch.zeros(n_atoms, C, K, dtype=mono.dtype, device=mono.device).index_add_(
             0, i, R_ij[:, :, None] * mono[:, None, :])  # (N, C, K): N_i, V_i, M_i, T_i (unique entries)
-        weights, legendre = _MONOMIAL_WEIGHTS[:, : self.l_max + 1], _LEGENDRE[: self.l_max + 1, : self.l_max + 1]
-        weights = weights[:K].to(mono.dtype).to(mono.device)
-        legendre = legendre.to(mono.dtype).to(mono.device)
         # invariants: N and the squared norms |V|², ‖M‖², ‖T‖² (Σ over unique entries × multiplicity)
         inv = torch.cat([mom[:, :, :1], ((mom * mom) @ weights)[:, :, 1:]], dim=-1)  # (N, C, L)
-        # Legendre projections: c_l = Σ_k R (u·u_k)^l, then P_l-combinations, minus the bond itself
-        project = (mono[:, :, None] * (weights @ legendre)[None]).contiguous()  # (Pa, K, L)
-        a_ij = torch.bmm(mom[i], project) - R_ij[:, :, None]
-        parity = _MONOMIAL_PARITY[:K].to(mono.dtype).to(mono.device)  # monomials of −u
-        a_ji = torch.bmm(mom[j], project * parity[None, :, None]) - R_ji[:, :, None]
-        L = self.l_max + 1
-        return inv.transpose(1, 2).reshape(n_atoms, L * self.C), torch.cat(
-            [a_ij.transpose(1, 2).reshape(-1, L * self.C), a_ji.transpose(1, 2).reshape(-1, L * self.C)], dim=-1)
+        # Legendre projections: c_l = Σ_k R (u·u_k)^l, P_l-combinations (``project``), minus the bond
+        # itself (one elementwise product and a plain matmul: many tiny bmm's are slow on CPUs)
+        a_ij = ((mom[i] * mono[:, None, :]).reshape(P * C, K) @ project).reshape(P, C, L) - R_ij[:, :, None]
+        a_ji = ((mom[j] * mono_rev[:, None, :]).reshape(P * C, K) @ project).reshape(P, C, L) - R_ji[:, :, None]
+        return inv.transpose(1, 2).reshape(n_atoms, L * C), torch.cat(
+            [a_ij.transpose(1, 2).reshape(-1, L * C), a_ji.transpose(1, 2).reshape(-1, L * C)], dim=-1)
 
 
 class Interaction(nn.Module):
@@ -258,7 +254,7 @@ class Interaction(nn.Module):
         n = s.shape[0]
         msg = self.phi(h)[graph["j"]] * self.filt(graph["rbf"])
         ds = torch.zeros_like(s).index_add_(0, graph["i"], msg) * self.inv_norm
-        inv, edge = self.angular(h, graph["rbf_a"], graph["unit_a"], graph["i_a"], graph["j_a"], n)
+        inv, edge = self.angular(h, graph, n)
         msg_a = self.edge_mlp(edge) * self.filt_a(graph["rbf_a"])
         ds_a = torch.zeros_like(s).index_add_(0, graph["i_a"], msg_a) * self.inv_anorm
         return s + self.update(torch.cat([h, ds, ds_a, inv, temb], dim=-1))
@@ -281,7 +277,7 @@ class EdgeReadout(nn.Module):
     def forward(self, s, temb, graph, envelope):
         h = self.norm(s)
         i, j = graph["i"], graph["j"]
-        _, edge = self.angular(h, graph["rbf_a"], graph["unit_a"], graph["i_a"], graph["j_a"], s.shape[0])
+        _, edge = self.angular(h, graph, s.shape[0])
         z = (self.center(h) + self.time(temb))[i] + self.neighbor(h)[j] + self.radial(graph["rbf"])
         z = z.index_add(0, graph["angular_rows"], self.edge(edge) * graph["env_a"][:, None])  # fades out at r_a
         w = self.head(z).squeeze(-1) * envelope  # (P,)
@@ -327,10 +323,19 @@ class ScoreNet(nn.Module):
         unit = pairs.vectors / torch.sqrt(d[:, None] ** 2 + _EPS)
         rows = torch.nonzero(d < self.config.angular_cutoff).squeeze(-1)
         d_a = d[rows]
+        L = self.config.l_max + 1
+        mono = _monomials(unit[rows], self.config.l_max)  # (Pa, K)
+        K = mono.shape[1]
+        weights = _MONOMIAL_WEIGHTS[:K, :L].to(device=d.device, dtype=d.dtype)
+        legendre = _LEGENDRE[:L, :L].to(device=d.device, dtype=d.dtype)
+        parity = _MONOMIAL_PARITY[:K].to(device=d.device, dtype=d.dtype)  # monomials of −u
         graph = {
             "i": pairs.i, "j": pairs.j, "unit": unit, "rbf": self.rbf(d),
             "angular_rows": rows, "i_a": pairs.i[rows], "j_a": pairs.j[rows], "unit_a": unit[rows], "rbf_a": self.rbf_a(d_a),
             "env_a": self.rbf_a.envelope(d_a),
+            # shared by every angular block: monomials of u and of −u, contraction weights (K, L)
+            # and their products with the Legendre coefficients (K, L)
+            "mono_a": mono, "mono_a_rev": mono * parity, "weights": weights, "project": weights @ legendre,
         }
         return graph, self.rbf.envelope(d)
 

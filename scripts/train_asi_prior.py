@@ -36,7 +36,10 @@ DEFAULT_OUT = REPO / "data" / "models" / "asi_sw_prior"
 #: overrides of glasslib.training.TrainConfig (everything else: its defaults); the resolved
 #: config is embedded in the checkpoint and written to OUT/config.json
 CONFIG = {
-    "steps": 12000,
+    "model.hidden": 80,
+    "model.n_layers": 4,
+    "sigma_distribution": "log_normal",
+    "steps": 10000,
     "batch_size": 8,
     "lr": 5e-4,
     "warmup_steps": 200,

@@ -151,7 +151,7 @@ def test_angular_features_equal_brute_force_triplets():
     graph, _ = net._graph(x)
     am = net.blocks[0].angular
     h = torch.randn(x.n_atoms, net.config.hidden, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
-    _, edge = am(h, graph["rbf_a"], graph["unit_a"], graph["i_a"], graph["j_a"], x.n_atoms)
+    _, edge = am(h, graph, x.n_atoms)
     i, j, u = graph["i_a"], graph["j_a"], graph["unit_a"]
     weight = am.filt(graph["rbf_a"]) * am.psi(h)[j] / net.config.angular_norm  # R_ik of bond row k
     P, C, L = i.shape[0], 3, net.config.l_max + 1
