@@ -203,8 +203,9 @@ def _monomials(u: torch.Tensor, l_max: int) -> torch.Tensor:
 class AngularMoments(nn.Module):
     """Per-atom bond moments and per-bond Legendre projections (module docstring).
 
-    ``forward(h, rbf_a, unit_a, i, j, n_atoms)`` with h (N, F) normalised scalars, rbf_a (Pa, n_rbf)
-    enveloped basis of the angular pairs, unit_a (Pa, 3), i/j (Pa,) returns
+    ``forward(h, graph, n_atoms)`` with h (N, F) normalised scalars and the angular pairs of
+    ``graph`` (:meth:`ScoreNet._graph`: i_a, j_a (Pa,), enveloped basis rbf_a (Pa, n_rbf), unique
+    monomials of u and −u (Pa, K), contraction weights and Legendre projector (K, l_max+1)) returns
     (node invariants (N, (l_max+1)·C), edge features [A_ij, A_ji] (Pa, 2·(l_max+1)·C)).
     """
 
