@@ -167,36 +167,42 @@ def _mlp(n_in: int, n_hidden: int, n_out: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(n_in, n_hidden), nn.SiLU(), nn.Linear(n_hidden, n_out))
 
 
-# unique monomials of u up to degree 3 (x, y, z components): degree, multiplicity in the full
-# tensor contraction (u⊗l · v⊗l = Σ_unique mult · mono(u) mono(v)), parity under u → −u
+# unique monomials of u up to degree 3, as axis tuples (0, 1, 2 = x, y, z), ordered by degree, each with
+# its multiplicity in the full tensor contraction (u⊗l · v⊗l = Σ_unique mult · mono(u) mono(v))
 _MONOMIALS = [
     ((), 1),
-    (("x",), 1), (("y",), 1), (("z",), 1),
-    (("x", "x"), 1), (("y", "y"), 1), (("z", "z"), 1), (("x", "y"), 2), (("x", "z"), 2), (("y", "z"), 2),
-    (("x", "x", "x"), 1), (("y", "y", "y"), 1), (("z", "z", "z"), 1), (("x", "x", "y"), 3), (("x", "x", "z"), 3),
-    (("x", "y", "y"), 3), (("y", "y", "z"), 3), (("x", "z", "z"), 3), (("y", "z", "z"), 3), (("x", "y", "z"), 6),
+    ((0,), 1), ((1,), 1), ((2,), 1),
+    ((0, 0), 1), ((1, 1), 1), ((2, 2), 1), ((0, 1), 2), ((0, 2), 2), ((1, 2), 2),
+    ((0, 0, 0), 1), ((1, 1, 1), 1), ((2, 2, 2), 1), ((0, 0, 1), 3), ((0, 0, 2), 3),
+    ((0, 1, 1), 3), ((1, 1, 2), 3), ((0, 2, 2), 3), ((1, 2, 2), 3), ((0, 1, 2), 6),
 ]
-#: (K, 4): multiplicity of monomial k in the degree-l contraction (zero elsewhere)
-_MONOMIAL_WEIGHTS = torch.zeros(len(_MONOMIALS), 4, dtype=torch.float64)
-for _k, (_m, _w) in enumerate(_MONOMIALS):
-    _MONOMIAL_WEIGHTS[_k, len(_m)] = float(_w)
-_MONOMIAL_PARITY = torch.tensor([(-1.0) ** len(m) for m, _ in _MONOMIALS], dtype=torch.float64)
 #: (4, 4): column l expresses P_l(x) in powers x^0..x^3: P₀ = 1, P₁ = x, P₂ = (3x² − 1)/2, P₃ = (5x³ − 3x)/2
 _LEGENDRE = torch.tensor([[1.0, 0.0, -0.5, 0.0], [0.0, 1.0, 0.0, -1.5], [0.0, 0.0, 1.5, 0.0], [0.0, 0.0, 0.0, 2.5]],
                          dtype=torch.float64)
 
 
+def _monomial_tables(l_max: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """For the K monomials of degree ≤ l_max: contraction weights (K, L) (the multiplicity of
+    monomial k in degree l, zero elsewhere), parity (K,) under u → −u, and the Legendre
+    projector weights @ P (K, L); L = l_max + 1."""
+    rows = [(axes, mult) for axes, mult in _MONOMIALS if len(axes) <= l_max]
+    weights = torch.zeros(len(rows), l_max + 1, dtype=torch.float64)
+    for k, (axes, mult) in enumerate(rows):
+        weights[k, len(axes)] = float(mult)
+    parity = torch.tensor([(-1.0) ** len(axes) for axes, _ in rows], dtype=torch.float64)
+    return weights, parity, weights @ _LEGENDRE[: l_max + 1, : l_max + 1]
+
+
 def _monomials(u: torch.Tensor, l_max: int) -> torch.Tensor:
     """(P, 3) → (P, K) unique monomials of degree ≤ l_max in _MONOMIALS order."""
-    x, y, z = u.unbind(-1)
-    cols = [torch.ones_like(x)]
-    if l_max >= 1:
-        cols += [x, y, z]
-    if l_max >= 2:
-        xx, yy, zz = x * x, y * y, z * z
-        cols += [xx, yy, zz, x * y, x * z, y * z]
-    if l_max >= 3:
-        cols += [xx * x, yy * y, zz * z, xx * y, xx * z, x * yy, yy * z, x * zz, y * zz, x * y * z]
+    cols = [torch.ones_like(u[:, 0])]
+    for axes, _ in _MONOMIALS[1:]:
+        if len(axes) > l_max:
+            break
+        col = u[:, axes[0]]
+        for axis in axes[1:]:
+            col = col * u[:, axis]
+        cols.append(col)
     return torch.stack(cols, dim=-1)
 
 
@@ -306,6 +312,10 @@ class ScoreNet(nn.Module):
         self.time_mlp = _mlp(2 * config.n_fourier, F, F)
         self.rbf = RadialBasis(config.n_rbf, config.cutoff)
         self.rbf_a = RadialBasis(config.n_rbf, config.angular_cutoff)
+        weights, parity, project = _monomial_tables(config.l_max)  # fixed tables: follow .to(), not saved
+        self.register_buffer("mono_weights", weights.float(), persistent=False)
+        self.register_buffer("mono_parity", parity.float(), persistent=False)
+        self.register_buffer("mono_project", project.float(), persistent=False)
         self.blocks = nn.ModuleList([Interaction(config) for _ in range(config.n_layers)])
         self.readout = EdgeReadout(config)
 
@@ -324,19 +334,14 @@ class ScoreNet(nn.Module):
         unit = pairs.vectors / torch.sqrt(d[:, None] ** 2 + _EPS)
         rows = torch.nonzero(d < self.config.angular_cutoff).squeeze(-1)
         d_a = d[rows]
-        L = self.config.l_max + 1
         mono = _monomials(unit[rows], self.config.l_max)  # (Pa, K)
-        K = mono.shape[1]
-        weights = _MONOMIAL_WEIGHTS[:K, :L].to(device=d.device, dtype=d.dtype)
-        legendre = _LEGENDRE[:L, :L].to(device=d.device, dtype=d.dtype)
-        parity = _MONOMIAL_PARITY[:K].to(device=d.device, dtype=d.dtype)  # monomials of −u
         graph = {
             "i": pairs.i, "j": pairs.j, "unit": unit, "rbf": self.rbf(d),
             "angular_rows": rows, "i_a": pairs.i[rows], "j_a": pairs.j[rows], "unit_a": unit[rows], "rbf_a": self.rbf_a(d_a),
             "env_a": self.rbf_a.envelope(d_a),
             # shared by every angular block: monomials of u and of −u, contraction weights (K, L)
             # and their products with the Legendre coefficients (K, L)
-            "mono_a": mono, "mono_a_rev": mono * parity, "weights": weights, "project": weights @ legendre,
+            "mono_a": mono, "mono_a_rev": mono * self.mono_parity, "weights": self.mono_weights, "project": self.mono_project,
         }
         return graph, self.rbf.envelope(d)
 

@@ -53,8 +53,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[1], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"run folder (default {DEFAULT_OUT.relative_to(REPO)})")
     p.add_argument("--steps", type=int, default=None, help=f"optimiser steps (default {CONFIG['steps']})")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config entry (JSON value), e.g. --set model.hidden=96 (repeatable)")
+    p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE|FILE.json",
+                   help="override config entries as `glass train --config` does, e.g. model.hidden=96 (repeatable)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1; the model card's timing)")
     p.add_argument("--heldout", action="store_true", help=f"also build the held-out set {HELDOUT}")
     p.add_argument("--no-resume", action="store_true", help="start afresh even if OUT holds a checkpoint")
@@ -63,6 +63,7 @@ def main(argv=None) -> int:
 
     import torch
 
+    from glasslib.cli.train import parse_overrides
     from glasslib.datasets import build_spec, get_spec, read_dataset
     from glasslib.training import TrainConfig, data_sha256, train
 
@@ -75,14 +76,7 @@ def main(argv=None) -> int:
     overrides = dict(CONFIG)
     if args.steps is not None:
         overrides["steps"] = args.steps
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep:
-            p.error(f"--set needs KEY=VALUE, got {item!r}")
-        try:
-            overrides[key] = json.loads(value)
-        except json.JSONDecodeError:
-            overrides[key] = value
+    overrides.update(parse_overrides(args.config))
     config = TrainConfig().with_overrides(overrides)
     print(f"data: {built.out_dir} ({data.n_systems} structures, sha256 {data_sha256(data)[:16]}...)", flush=True)
     t0 = time.perf_counter()
