@@ -3,7 +3,8 @@
 For every system in ``glasslib.systems.SYSTEMS``, one structure at the system's default size,
 density and composition is simulated with the default protocol time-scaled by ``--fraction``
 (melt and anneal times multiplied by it, quench rate divided by it, so the number of MD steps
-scales by the fraction), single process, serial LAMMPS. The table gives the measured wall time
+scales by the fraction), single process: serial LAMMPS, or ASE with CHGNet on one torch thread
+for the systems without a LAMMPS potential (liquid sulfur, Zr-Ni-Al). The table gives the measured wall time
 and the full default protocol's step count, with the wall time per structure extrapolated
 from the measured time per MD step (setup, start relaxation and final minimisation are measured
 once and added as they are).
@@ -34,6 +35,9 @@ def main(argv=None) -> int:
     p.add_argument("--systems", nargs="*", default=None, help="subset of systems (default: all)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)  # CHGNet systems: one thread, like serial LAMMPS
     frac = 1.0 if args.full else (0.01 if args.quick else args.fraction)
     if not 0 < frac <= 1:
         p.error("--fraction must be in (0, 1]")
@@ -42,8 +46,9 @@ def main(argv=None) -> int:
     import os
 
     print(f"# glass simulate benchmark: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"load average {os.getloadavg()[0]:.1f}, LAMMPS {lammps_version()} (serial), protocol fraction {frac:g}")
-    header = (f"{'system':20s} {'atoms':>6s} {'dt fs':>6s} {'rate K/ps':>9s} {'protocol steps':>14s} "
+          f"load average {os.getloadavg()[0]:.1f}, LAMMPS {lammps_version()} (serial), torch threads 1, "
+          f"protocol fraction {frac:g}")
+    header = (f"{'system':20s} {'engine':>10s} {'atoms':>6s} {'dt fs':>6s} {'rate K/ps':>9s} {'protocol steps':>14s} "
               f"{'run steps':>9s} {'run s':>8s} {'ms/step':>8s} {'s/structure':>12s}")
     print(header)
     print("-" * len(header))
@@ -65,7 +70,8 @@ def main(argv=None) -> int:
         full_steps += unscaled
         per_structure = (wall - md) + (md / steps * full_steps if steps else 0.0)
         tag = " (no MD)" if not steps else ("" if frac == 1 else " (extrapolated)")
-        print(f"{name:20s} {len(atoms):6d} {proto.timestep:6g} {proto.quench_rate:9g} {full_steps:14d} "
+        engine = "ASE+CHGNet" if system.kind == "ase-chgnet" else "LAMMPS" if steps else "builder"
+        print(f"{name:20s} {engine:>10s} {len(atoms):6d} {proto.timestep:6g} {proto.quench_rate:9g} {full_steps:14d} "
               f"{steps:9d} {wall:8.1f} {1e3 * md / max(steps, 1):8.3f} {per_structure:12.1f}{tag}", flush=True)
     return 0
 

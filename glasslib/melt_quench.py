@@ -19,6 +19,10 @@ import numpy as np
 from glasslib.errors import InputError
 
 
+#: every protocol start (each system accepts a subset: ``System.starts``)
+STARTS = ("random", "lattice", "ice", "rings", "chains")
+
+
 @dataclass(frozen=True)
 class Stage:
     """One MD segment: the thermostat target ramps linearly ``t_start -> t_stop`` (K) over
@@ -39,7 +43,8 @@ class Protocol:
 
     start: ``"random"`` (uniform positions with a minimum distance; random molecular
       orientations for water), ``"lattice"`` (simple-cubic sites, species shuffled) or ``"ice"``
-      (proton-disordered ice Ih, water only). The start is relaxed briefly, then "melted"
+      (proton-disordered ice Ih, water only), ``"rings"`` or ``"chains"`` (packed S₈ rings or open
+      S chains, sulfur only: :mod:`glasslib.sulfur`). The start is relaxed briefly, then "melted"
       (held at ``melt_temperature``; set it to the final temperature to keep a crystal).
     melt_temperature (K), melt_time (ps): equilibration of the liquid.
     quench_rate (K/ps): linear ramp of the thermostat target from melt to final temperature
@@ -73,8 +78,8 @@ class Protocol:
 
     def validate(self, where: str | None = None) -> "Protocol":
         """Raise :class:`InputError` for a schedule LAMMPS cannot or should not run."""
-        if self.start not in ("random", "lattice", "ice"):
-            raise InputError(f"protocol start must be 'random', 'lattice' or 'ice', got {self.start!r}", where)
+        if self.start not in STARTS:
+            raise InputError(f"protocol start must be one of {', '.join(STARTS)}, got {self.start!r}", where)
         if self.ensemble not in ("nvt", "npt"):
             raise InputError(f"protocol ensemble must be 'nvt' or 'npt', got {self.ensemble!r}", where)
         if not (self.quench_rate > 0 and math.isfinite(self.quench_rate)):

@@ -55,8 +55,8 @@ from glasslib.systems import (
 SIMULATE_REVISION = 1
 CODE_VERSION = f"glasslib-{glasslib.__version__}/simulate-{SIMULATE_REVISION}"
 
-#: per-process counters: ``lammps_runs`` (finished simulations), ``lammps_seconds`` (their wall
-#: time), ``md_steps`` and ``md_seconds`` (MD stages only, for benchmarks)
+#: per-process counters: ``lammps_runs`` / ``ase_runs`` (finished simulations), ``lammps_seconds``
+#: / ``ase_seconds`` (their wall time), ``md_steps`` and ``md_seconds`` (MD stages only, for benchmarks)
 counters: collections.Counter = collections.Counter()
 
 #: LAMMPS units -> (ps per time unit, eV per energy unit, GPa per pressure unit)
@@ -144,8 +144,14 @@ def make_task(
         from glasslib.ice import supercell_for
 
         supercell_for(n)
-    if proto.start == "lattice" and sysm.kind != "atomic":
+    if proto.start == "lattice" and sysm.kind not in ("atomic", "ase-chgnet"):
         raise InputError(f"start 'lattice' is not available for {sysm.name}; use 'random' or 'ice'")
+    if (proto.start in ("rings", "chains") or sysm.kind == "ase-chgnet") and proto.start not in sysm.starts:
+        raise InputError(f"start {proto.start!r} is not available for {sysm.name}; use {' or '.join(map(repr, sysm.starts))}")
+    if proto.start == "rings" and n % 8:
+        raise InputError(f"an S8-ring start needs a multiple of 8 atoms, got {n}")
+    if sysm.kind == "ase-chgnet" and proto.ensemble != "nvt":
+        raise InputError(f"{sysm.name} runs through ASE with NVT only; ensemble {proto.ensemble!r} is not available")
     if sysm.kind == "ice-builder":
         from glasslib.ice import supercell_for
 
@@ -194,7 +200,12 @@ def initial_configuration(task: StructureTask, rng: np.random.Generator):
     types = np.repeat(np.arange(1, len(counts) + 1), counts)
     masses = np.asarray(sysm.masses)[types - 1]
     start = task.protocol.start
-    if sysm.kind == "atomic":
+    if start in ("rings", "chains"):
+        from glasslib.sulfur import sulfur_start
+
+        box = cubic_box_length(masses, task.density)
+        return types, sulfur_start(task.n_atoms, box, rng, start), np.eye(3) * box
+    if sysm.kind in ("atomic", "ase-chgnet"):
         if start == "ice":
             raise InputError(f"start 'ice' applies to water systems, not {sysm.name}")
         box = cubic_box_length(masses, task.density)
@@ -241,15 +252,13 @@ def simulate(task: StructureTask, *, start=None, log: str | os.PathLike | None =
         return _build_ice(task, sysm)
     if sysm.kind == "paracrystalline":
         return _build_paracrystalline(task, sysm)
+    if sysm.kind == "ase-chgnet":
+        return _simulate_ase(task, sysm, start)
     from glasslib.lammps_env import lammps_version, open_lammps, run_commands
 
     pot_path = resolve_potential(sysm, task.potential_file)
     pot_sha = potential_sha256(sysm, task.potential_file)
-    rng = np.random.default_rng(np.random.SeedSequence(task.seed))
-    if start is None:
-        types, pos, cell = initial_configuration(task, rng)
-    else:
-        types, pos, cell = _start_from_atoms(start, sysm)
+    rng, (types, pos, cell) = _seeded_start(task, sysm, start)
     velocity_seed = int(rng.integers(1, 2**31 - 1))
     ps_per_unit, ev_per_energy, gpa_per_pressure = _UNITS[sysm.units]
     dt = proto.timestep * 1e-3 / ps_per_unit  # fs -> LAMMPS time units
@@ -361,9 +370,59 @@ def simulate(task: StructureTask, *, start=None, log: str | os.PathLike | None =
     return atoms
 
 
+def _seeded_start(task: StructureTask, sysm: System, start=None):
+    """(the task's generator, (types, positions, cell)): the task's own start drawn from its seed,
+    or the given ``start`` structure (the generator then only feeds the MD)."""
+    rng = np.random.default_rng(np.random.SeedSequence(task.seed))
+    if start is None:
+        return rng, initial_configuration(task, rng)
+    return rng, _start_from_atoms(start, sysm)
+
+
+def _simulate_ase(task: StructureTask, sysm: System, start=None):
+    """One structure through ASE MD with CHGNet (:mod:`glasslib.ase_md`); same metadata keys
+    as the LAMMPS route, with ``engine`` naming the route and no LAMMPS fields."""
+    import ase
+
+    from glasslib.ase_md import CHGNET_MODEL, chgnet_calculator, run_protocol
+
+    proto = task.protocol
+    weights = resolve_potential(sysm, task.potential_file)
+    rng, (types, pos, cell) = _seeded_start(task, sysm, start)
+    atoms = ase.Atoms(symbols=[sysm.species[t - 1] for t in types], positions=pos, cell=cell, pbc=True)
+    atoms.set_masses(np.asarray(sysm.masses)[types - 1])
+    t0 = time.perf_counter()
+    result = run_protocol(atoms, proto, rng, chgnet_calculator(), counters=counters)
+    atoms.calc = None
+    atoms.wrap()
+    density = float(atoms.get_masses().sum() / atoms.get_volume() * AMU_PER_A3_TO_G_PER_CM3)
+    fractions = parse_composition(task.composition, sysm)
+    energy = result["potential_energy_eV"]
+    import chgnet
+
+    atoms.info.update(
+        system=sysm.name, index=task.index, seed=task.seed, composition=composition_label(sysm, fractions),
+        engine="ase+chgnet", pair_style="chgnet", potential=f"CHGNet {CHGNET_MODEL} ({weights.name})",
+        potential_sha256=sha256_file(weights), potential_citation=sysm.potential.citation,
+        density_g_cm3=density, target_density_g_cm3=task.density,
+        temperature_K=result["temperature_K"], temperature_mean_K=result["temperature_mean_K"],
+        potential_energy_eV=energy, potential_energy_per_atom_eV=energy / len(atoms),
+        pressure_GPa=result["pressure_GPa"], pressure_mean_GPa=result["pressure_mean_GPa"],
+        minimized=bool(proto.minimize), minimize_steps=result["minimize_steps"], n_md_steps=proto.n_md_steps,
+        quench_rate_K_per_ps=proto.quench_rate, melt_temperature_K=proto.melt_temperature,
+        final_temperature_K=proto.final_temperature, ensemble=proto.ensemble,
+        protocol=canonical_json(proto.to_dict()), glasslib_version=glasslib.__version__,
+        code_version=CODE_VERSION, chgnet_version=chgnet.__version__, ase_version=ase.__version__,
+    )
+    atoms.info["start"] = "given structure" if start is not None else proto.start
+    counters["ase_runs"] += 1
+    counters["ase_seconds"] += time.perf_counter() - t0
+    return atoms
+
+
 def _start_from_atoms(atoms, sysm: System):
     """(types, positions, cell) of a given starting structure (water: molecules O, H, H in order)."""
-    if sysm.kind not in ("atomic", "rigid-water"):
+    if sysm.kind not in ("atomic", "rigid-water", "ase-chgnet"):
         raise InputError(f"a given start structure is not supported for {sysm.name}")
     cell = np.asarray(atoms.cell[:], dtype=float)
     if sysm.kind == "rigid-water":

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
+from ase.data import atomic_masses, atomic_numbers, reference_states
 
 from glasslib.errors import InputError
 from glasslib.melt_quench import Protocol, Stage, canonical_json
@@ -95,9 +96,10 @@ class System:
     (n_atoms must then be a multiple of its sum); ``min_distance`` (Å): random-start
     exclusion distance (O-O for water); ``neighbor_skin`` (Å). ``kind``: ``"atomic"`` (pair
     style + potential file), ``"rigid-water"`` (``water_model``, molecules O, H, H) or
-    ``"ice-builder"`` (no MD: :func:`glasslib.ice.ice_ih`) or ``"paracrystalline"`` (grains in a
-    melt-quenched ``matrix_system``, :mod:`glasslib.paracrystalline`). ``options``: builder
-    settings with their defaults."""
+    ``"ice-builder"`` (no MD: :func:`glasslib.ice.ice_ih`), ``"paracrystalline"`` (grains in a
+    melt-quenched ``matrix_system``, :mod:`glasslib.paracrystalline`) or ``"ase-chgnet"`` (ASE MD
+    with the CHGNet universal potential, :mod:`glasslib.ase_md`). ``options``: builder
+    settings with their defaults. ``starts``: the protocol starts the system accepts."""
 
     name: str
     species: tuple[str, ...]
@@ -117,6 +119,7 @@ class System:
     water_model: RigidWaterModel | None = None
     options: tuple[tuple[str, float], ...] = ()
     matrix_system: str | None = None
+    starts: tuple[str, ...] = ("random", "lattice")
 
     @property
     def variable_composition(self) -> bool:
@@ -224,6 +227,7 @@ _WATER_COMMON = dict(
     neighbor_skin=2.0,
     kind="rigid-water",
     water_model=TIP4P_2005,
+    starts=("random", "ice"),
 )
 
 WATER_TIP4P2005 = System(
@@ -295,10 +299,50 @@ SI_PARACRYSTALLINE = replace(
     description="paracrystalline a-Si: diamond grains in a SW a-Si matrix, relaxed at 300 K and minimised",
 )
 
+_CHGNET_CITATION = "CHGNet 0.3.0 universal potential: Deng et al., Nat. Mach. Intell. 5, 1031 (2023)"
+
+SULFUR_CHGNET = System(
+    name="sulfur-CHGNet",
+    species=("S",),
+    masses=(float(atomic_masses[atomic_numbers["S"]]),),
+    potential=Potential("chgnet", None, ("S",), _CHGNET_CITATION),
+    n_atoms=64,
+    density=1.85,
+    # a liquid, not a glass: equilibrate and sample at one temperature (melt = final, no quench),
+    # no minimisation; 2 fs steps for S (32 amu)
+    protocol=Protocol(start="rings", melt_temperature=450.0, melt_time=1.0, quench_rate=100.0,
+                      final_temperature=450.0, anneal_time=2.0, minimize=False, timestep=2.0,
+                      thermostat_damping=0.1),
+    min_distance=3.0,
+    density_range=(1.5, 2.3),
+    kind="ase-chgnet",
+    starts=("rings", "chains"),
+    description="liquid sulfur from S8 rings or open chains, CHGNet through ASE (low fidelity)",
+)
+
+ZRNIAL_CHGNET = System(
+    name="ZrNiAl-CHGNet",
+    species=("Zr", "Ni", "Al"),
+    masses=tuple(float(atomic_masses[atomic_numbers[e]]) for e in ("Zr", "Ni", "Al")),
+    potential=Potential("chgnet", None, ("Zr", "Ni", "Al"), _CHGNET_CITATION),
+    n_atoms=64,
+    density=6.5,  # replaced by ideal_mixing_density() for a given composition
+    # Zr60Ni25Al15 (an Inoue glass former) by default; NVT at the ideal-mixing density
+    composition=(0.60, 0.25, 0.15),
+    # 2000 K liquid, 1000 K/ps (1e15 K/s, ~1850 MD steps: ~3 min for 64 atoms on one core)
+    protocol=Protocol(melt_temperature=2000.0, melt_time=1.0, quench_rate=1000.0, final_temperature=300.0,
+                      anneal_time=1.0, minimize=True, timestep=2.0, thermostat_damping=0.1),
+    min_distance=2.2,
+    density_range=(5.0, 8.0),
+    kind="ase-chgnet",
+    starts=("random",),
+    description="Zr-Ni-Al metallic glass, CHGNet through ASE (low fidelity, small cells, fast quench)",
+)
+
 SYSTEMS: dict[str, System] = {
     s.name: s
     for s in (SI_SW, SI_TERSOFF, C_TERSOFF, SIO2_VASHISHTA, CUZR_MENDELEV, WATER_MW, WATER_TIP4P2005,
-              LDA_TIP4P2005, HDA_TIP4P2005, ICE_IH, SI_PARACRYSTALLINE)
+              LDA_TIP4P2005, HDA_TIP4P2005, ICE_IH, SI_PARACRYSTALLINE, SULFUR_CHGNET, ZRNIAL_CHGNET)
 }
 
 #: short names used on the command line
@@ -321,15 +365,16 @@ ALIASES = {
     "ice-ih": "ice-Ih",
     "paracrystalline": "a-Si-paracrystalline",
     "pc-si": "a-Si-paracrystalline",
+    "sulfur": "sulfur-CHGNet",
+    "sulphur": "sulfur-CHGNet",
+    "s": "sulfur-CHGNet",
+    "liquid-sulfur": "sulfur-CHGNet",
+    "zrnial": "ZrNiAl-CHGNet",
+    "zr-ni-al": "ZrNiAl-CHGNet",
 }
 
-#: systems named by the study plan that cannot be simulated here, with the reason
-UNAVAILABLE = {
-    "zrnial": "no Zr-Ni-Al potential ships with LAMMPS or in data/potentials; the CHGNet (ASE MD) route is not "
-              "implemented (chgnet is not a project dependency; about 0.2 s per MD step for 64 atoms on this CPU)",
-    "sulfur": "no empirical sulfur potential ships with LAMMPS; the CHGNet (ASE MD) route is not implemented "
-              "(chgnet is not a project dependency; about 0.2 s per MD step for 64 atoms on this CPU)",
-}
+#: systems named by the study plan that cannot be simulated here, with the reason (none at present)
+UNAVAILABLE: dict[str, str] = {}
 
 
 def get_system(name: str) -> System:
@@ -346,9 +391,8 @@ def get_system(name: str) -> System:
     if low in ALIASES and ALIASES[low] in SYSTEMS:
         return SYSTEMS[ALIASES[low]]
     bare = low.replace("-", "").replace("_", "")
-    if bare in UNAVAILABLE or low in ("s", "liquid-sulfur", "sulphur"):
-        why = UNAVAILABLE.get(bare, UNAVAILABLE["sulfur"])
-        raise InputError(f"system {key!r} is not available: {why}")
+    if bare in UNAVAILABLE:
+        raise InputError(f"system {key!r} is not available: {UNAVAILABLE[bare]}")
     known = sorted(set(SYSTEMS) | {a for a, t in ALIASES.items() if t in SYSTEMS})
     raise InputError(f"unknown system {key!r}; known: {', '.join(known)}")
 
@@ -368,7 +412,14 @@ def potential_search_dirs() -> list[Path]:
 
 def resolve_potential(system: System, override: str | os.PathLike | None = None) -> Path | None:
     """Absolute path of the system's potential file (or of ``override``); InputError if missing;
-    None for systems with built-in parameters (rigid water, the ice builder)."""
+    None for systems with built-in parameters (rigid water, the ice builder); the CHGNet
+    weights file inside the chgnet wheel for the ASE/CHGNet systems."""
+    if system.kind == "ase-chgnet":
+        if override is not None:
+            raise InputError(f"{system.name} uses the CHGNet weights shipped with chgnet; --potential does not apply")
+        from glasslib.ase_md import chgnet_weights_file
+
+        return chgnet_weights_file()
     if system.potential.file is None:
         if override is not None:
             raise InputError(f"{system.name} has built-in parameters ({system.potential.citation}); --potential does not apply")
@@ -455,11 +506,29 @@ def species_counts(system: System, n_atoms: int, fractions: tuple[float, ...]) -
     return counts
 
 
+def _reference_atomic_volume(element: str) -> float | None:
+    """Å³ per atom of the element's reference crystal in ``ase.data.reference_states`` (fcc, bcc, hcp)."""
+    ref = reference_states[atomic_numbers[element]] or {}
+    a = ref.get("a")
+    if ref.get("symmetry") == "fcc":
+        return a**3 / 4
+    if ref.get("symmetry") == "bcc":
+        return a**3 / 2
+    if ref.get("symmetry") == "hcp":
+        return math.sqrt(3) / 4 * a**3 * ref["c/a"]
+    return None
+
+
 def ideal_mixing_density(system: System, fractions: tuple[float, ...]) -> float:
-    """Starting density (g/cm³) from elemental atomic volumes (Cu fcc 11.81 Å³, Zr hcp 23.28 Å³);
-    used for Cu-Zr, whose NPT quench then finds its own density."""
+    """Starting density (g/cm³) from elemental atomic volumes: Cu fcc 11.81 Å³, Zr hcp 23.28 Å³
+    (used for Cu-Zr, whose NPT quench then finds its own density); other metals from the
+    reference crystals of ``ase.data.reference_states`` (Ni fcc 10.90 Å³, Al fcc 16.61 Å³:
+    Zr-Ni-Al, run NVT at this density). Systems with other elements keep their own density."""
     volumes = {"Cu": 11.81, "Zr": 23.28}
-    if not all(el in volumes for el in system.species):
+    for el in system.species:
+        if el not in volumes and _reference_atomic_volume(el) is not None:
+            volumes[el] = _reference_atomic_volume(el)
+    if not system.variable_composition or not all(el in volumes for el in system.species):
         return system.density
     mass = sum(f * m for f, m in zip(fractions, system.masses))
     vol = sum(f * volumes[el] for f, el in zip(fractions, system.species))

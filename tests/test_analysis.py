@@ -15,20 +15,9 @@ from glasslib import analysis as A
 from glasslib.errors import InputError
 from glasslib.ice import ice_ih
 from glasslib.structures import concatenate, from_ase
+from glasslib.sulfur import s8_ring
 
 from crystals import diamond, lonsdaleite
-
-
-def s8_ring(d=2.05, angle=108.0):
-    """Crown S₈ (D4d): atoms alternately at ±h/2 on a circle of radius R.
-
-    Next-nearest neighbours lie in one plane: 2R² = 2d²(1 − cos θ); the bond then fixes
-    h² = d² − 2R²(1 − cos 45°).
-    """
-    th = math.radians(angle)
-    R = math.sqrt(d * d * (1 - math.cos(th)))
-    h = math.sqrt(d * d - 2 * R * R * (1 - math.cos(math.pi / 4)))
-    return np.array([[R * math.cos(k * math.pi / 4), R * math.sin(k * math.pi / 4), 0.5 * h * (-1) ** k] for k in range(8)])
 
 
 def s8_crystal(spacing=10.0, n=2, seed=0):

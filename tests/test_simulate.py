@@ -245,12 +245,11 @@ def test_bad_task_inputs(kwargs, match):
     assert "\n" not in str(exc.value)
 
 
-def test_unknown_and_unavailable_systems():
+def test_unknown_systems_and_aliases():
     with pytest.raises(InputError, match="unknown system 'unobtanium'"):
         get_system("unobtanium")
-    with pytest.raises(InputError, match="not available"):
-        get_system("sulfur")
     assert get_system("a-si").name == "a-Si-SW" and get_system("SIO2").name == "SiO2-Vashishta"
+    assert get_system("sulfur").name == "sulfur-CHGNet" and get_system("Zr-Ni-Al").name == "ZrNiAl-CHGNet"
 
 
 def test_missing_potential_file(tmp_path):
@@ -287,7 +286,8 @@ def test_cli_builds_and_resumes(tmp_path, capsys):
     "args, match",
     [
         (["unobtanium"], "unknown system"),
-        (["sulfur"], "not available"),
+        (["sulfur", "--atoms", "12"], "multiple of 8 atoms"),
+        (["zrnial", "--potential", "/nonexistent/x.pth"], "does not apply"),
         (["a-Si", "--quench-rate", "-3"], "--quench-rate must be a positive"),
         (["a-Si", "--quench-rate", "0"], "--quench-rate must be a positive"),
         (["a-Si", "--density", "25"], "impossible density"),

@@ -17,17 +17,19 @@ import math
 from pathlib import Path
 
 from glasslib.errors import InputError
+from glasslib.melt_quench import STARTS
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "simulate",
-        help="melt-quench training structures with LAMMPS",
-        description="Melt-quench structures with LAMMPS (one extxyz per structure, resumable).",
+        help="melt-quench training structures with LAMMPS (or ASE + CHGNet)",
+        description="Melt-quench structures with LAMMPS, or with ASE and the CHGNet potential for sulfur and "
+                    "Zr-Ni-Al (one extxyz per structure, resumable).",
     )
     p.add_argument("system", nargs="?", metavar="SYSTEM",
-                   help="a-Si, a-Si-Tersoff, a-C, SiO2, CuZr, mW, water, LDA, HDA, ice-Ih, paracrystalline "
-                        "(see --list); optional with --spec")
+                   help="a-Si, a-Si-Tersoff, a-C, SiO2, CuZr, ZrNiAl, mW, water, LDA, HDA, ice-Ih, sulfur, "
+                        "paracrystalline (see --list); optional with --spec")
     p.add_argument("--atoms", type=int, default=None, metavar="N", help="atoms per structure (default: the system's)")
     p.add_argument("--density", type=float, default=None, metavar="G_PER_CM3",
                    help="mass density, g/cm3 (NVT density; starting density in NPT)")
@@ -54,12 +56,13 @@ def register(sub) -> None:
     g.add_argument("--final-temperature", type=float, default=None, metavar="K")
     g.add_argument("--anneal-time", type=float, default=None, metavar="PS")
     g.add_argument("--timestep", type=float, default=None, metavar="FS")
-    g.add_argument("--start", choices=("random", "lattice", "ice"), default=None)
+    g.add_argument("--start", choices=STARTS, default=None,
+                   help="starting configuration (rings, chains: sulfur only; ice: water only)")
     g.add_argument("--npt", type=float, default=None, metavar="GPA", help="run NPT at this pressure (GPa)")
     g.add_argument("--nvt", action="store_true", help="run NVT even where the system defaults to NPT")
     g.add_argument("--no-minimize", action="store_true", help="skip the final minimisation")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--device", default=None, help="ignored (LAMMPS runs on the CPU)")
+    p.add_argument("--device", default=None, help="ignored (LAMMPS and the CHGNet MD run on the CPU)")
     p.set_defaults(func=run)
 
 

@@ -1,0 +1,79 @@
+"""ASE/CHGNet melt-quench (glasslib.ase_md through glasslib.simulate): liquid sulfur and Zr-Ni-Al
+at small size and with short protocols (the full-size checks are in notebook 01)."""
+
+import numpy as np
+import pytest
+from ase.neighborlist import neighbor_list
+
+from glasslib import simulate as sim
+from glasslib.analysis import bond_graph, sulfur_rings
+from glasslib.ase_md import chgnet_weights_file
+from glasslib.errors import InputError
+from glasslib.structures import from_ase
+from glasslib.systems import get_system, sha256_file
+
+
+@pytest.fixture(scope="module")
+def sulfur16():
+    task = sim.make_task("sulfur", n_atoms=16, density=1.85, seed=11, melt_time=0.1, anneal_time=0.2)
+    return task, sim.simulate(task)
+
+
+def test_liquid_sulfur_bonds_and_coordination(sulfur16):
+    task, a = sulfur16
+    i, j, d = neighbor_list("ijd", a, 2.6)  # S–S bonds: first minimum of g(r) near 2.6 Å
+    cn = np.bincount(i, minlength=len(a))
+    assert 1.98 < d.mean() < 2.15, d.mean()  # S–S bond ≈ 2.05 Å
+    assert 1.7 <= cn.mean() <= 2.1 and (cn <= 3).all()  # two-fold: rings and chains
+    nonbonded = neighbor_list("d", a, 3.0)
+    assert nonbonded[nonbonded > 2.6].size == 0 or nonbonded.min() > 1.8
+    rings = sulfur_rings(bond_graph(from_ase(a)))
+    assert rings["s8_fraction"] + rings["s_chain_end_fraction"] > 0
+    info = a.info
+    assert info["engine"] == "ase+chgnet" and info["start"] == "rings" and info["system"] == "sulfur-CHGNet"
+    assert info["potential_sha256"] == sha256_file(chgnet_weights_file())
+    assert abs(info["density_g_cm3"] - 1.85) < 1e-9 and np.isfinite(info["pressure_GPa"])
+    assert 250 < info["temperature_mean_K"] < 700  # 450 K target, 16 atoms fluctuate
+    assert info["n_md_steps"] == task.protocol.n_md_steps == 150
+
+
+def test_same_task_same_structure(sulfur16):
+    task, a = sulfur16
+    again = sim.simulate(task)
+    assert np.array_equal(a.positions, again.positions)
+
+
+def test_zrnial_glass_is_minimised_with_its_composition():
+    task = sim.make_task("ZrNiAl", n_atoms=16, seed=3, melt_time=0.1, quench_rate=17000.0, anneal_time=0.1)
+    a = sim.simulate(task)
+    symbols = a.get_chemical_symbols()
+    assert {el: symbols.count(el) for el in ("Zr", "Ni", "Al")} == {"Zr": 10, "Ni": 4, "Al": 2}
+    assert neighbor_list("d", a, 2.2).size == 0 or neighbor_list("d", a, 2.2).min() > 2.0
+    assert a.info["minimized"] and a.info["composition"] == "Zr0.6Ni0.25Al0.15"
+    assert np.abs(a.get_momenta()).max() == 0.0
+    assert 5.5 < a.info["density_g_cm3"] < 7.5  # ideal-mixing density of Zr60Ni25Al15
+
+
+@pytest.mark.parametrize(
+    "system, kwargs, match",
+    [
+        ("sulfur", {"ensemble": "npt"}, "NVT only"),
+        ("sulfur", {"start": "lattice"}, "not available for sulfur-CHGNet"),
+        ("sulfur", {"start": "random"}, "not available for sulfur-CHGNet"),
+        ("a-Si", {"start": "rings"}, "not available for a-Si-SW"),
+        ("ZrNiAl", {"start": "chains"}, "not available for ZrNiAl-CHGNet"),
+        ("sulfur", {"n_atoms": 20}, "multiple of 8"),
+        ("sulfur", {"density": 4.0}, "impossible density"),
+    ],
+)
+def test_bad_tasks(system, kwargs, match):
+    with pytest.raises(InputError, match=match) as exc:
+        task = sim.make_task(system, **kwargs)
+        sim.simulate(task)  # the packing check happens when the start is built
+    assert "\n" not in str(exc.value)
+
+
+def test_potential_override_is_refused():
+    with pytest.raises(InputError, match="does not apply"):
+        sim.make_task("sulfur", potential_file="x.pth")
+    assert get_system("sulfur").kind == "ase-chgnet"
