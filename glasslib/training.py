@@ -30,6 +30,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -343,6 +344,35 @@ def train(
             checkpoint()
     bar.close()
     return ckpt_path
+
+
+def train_stages(
+    config: TrainConfig,
+    dataset_structures: Structures,
+    out_dir: str | os.PathLike,
+    stages: Sequence[int],
+    resume: bool = True,
+    **kwargs,
+) -> Path:
+    """:func:`train` in stages ending at ``stages[k]`` optimiser steps (increasing).
+
+    The first stage is an ordinary run of ``stages[0]`` steps (warm-up, cosine decay to its end).
+    Each later stage resumes the run with ``steps`` raised to ``stages[k]``: the cosine schedule is
+    stretched to the new end, so the learning rate jumps back up (a warm restart) and decays again.
+    Stages that ``out_dir/checkpoint.pt`` has already passed are skipped, so an interrupted run
+    resumes and ends with the same weights as an uninterrupted one. ``config.steps`` is ignored;
+    ``kwargs`` go to :func:`train`.
+    """
+    stages = [int(s) for s in stages]
+    if not stages or any(s < 1 for s in stages) or any(b <= a for a, b in zip(stages, stages[1:])):
+        raise InputError(f"training stages must be increasing positive step counts, got {stages}")
+    ckpt = Path(out_dir) / CHECKPOINT_NAME
+    done = int(_read_checkpoint(ckpt, "cpu")["step"]) if resume and ckpt.exists() else 0
+    for k, end in enumerate(stages):
+        if end > done:
+            train(replace(config, steps=end), dataset_structures, out_dir, resume=resume or k > 0, **kwargs)
+            done = end
+    return ckpt
 
 
 # -------------------------------------------------------------------- checkpoint

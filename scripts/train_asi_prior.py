@@ -8,10 +8,13 @@
 1. Builds the declared set ``aSi-SW-prior`` (``data/specs/datasets.yaml``: SW a-Si, 216 atoms,
    2.1-2.5 g/cm3, 100 K/ps; LAMMPS, ~16 s per structure on one core; cached by content hash,
    so a second run only reads it).
-2. Trains :func:`glasslib.training.train` with ``CONFIG`` below (the defaults of
-   :class:`glasslib.training.TrainConfig` plus the overrides listed there) on one CPU thread.
-   Training resumes from ``OUT/checkpoint.pt`` if present and ends with the same weights as an
-   uninterrupted run (same machine, same torch).
+2. Trains with ``CONFIG`` below (the defaults of :class:`glasslib.training.TrainConfig` plus the
+   overrides listed there) on one CPU thread, in the stages of ``STAGES``
+   (:func:`glasslib.training.train_stages`: the first runs warm-up and a cosine decay over its
+   steps; each later stage resumes that run with ``steps`` raised, so the cosine schedule is
+   stretched to the new end, a warm restart). Training resumes from ``OUT/checkpoint.pt`` if
+   present and ends with the same weights as an uninterrupted run (same machine, same torch).
+   ``OUT/train_info.json`` records the stages (notebook 03's ``paper`` profile reads them).
 
 The held-out set used by the model card's guided evaluation is ``aSi-SW-prior-heldout``
 (same protocol, 2.28 g/cm3); ``--heldout`` builds it too.
@@ -39,7 +42,7 @@ CONFIG = {
     "model.hidden": 80,
     "model.n_layers": 4,
     "sigma_distribution": "log_normal",
-    "steps": 10000,
+    "steps": 10000,  # the first stage; see STAGES
     "batch_size": 8,
     "lr": 5e-4,
     "warmup_steps": 200,
@@ -48,11 +51,15 @@ CONFIG = {
     "seed": 0,
 }
 
+#: optimiser steps at the end of each stage (the shipped prior: 10 000, then extended to 24 000)
+STAGES = (10000, 24000)
+
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[1], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"run folder (default {DEFAULT_OUT.relative_to(REPO)})")
-    p.add_argument("--steps", type=int, default=None, help=f"optimiser steps (default {CONFIG['steps']})")
+    p.add_argument("--steps", type=int, default=None,
+                   help=f"one stage of this many steps instead of the stages {STAGES} (for checks)")
     p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE|FILE.json",
                    help="override config entries as `glass train --config` does, e.g. model.hidden=96 (repeatable)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1; the model card's timing)")
@@ -65,7 +72,7 @@ def main(argv=None) -> int:
 
     from glasslib.cli.train import parse_overrides
     from glasslib.datasets import build_spec, get_spec, read_dataset
-    from glasslib.training import TrainConfig, data_sha256, train
+    from glasslib.training import TrainConfig, data_sha256, train_stages
 
     torch.set_num_threads(args.threads)
     spec = get_spec(DATASET)
@@ -74,16 +81,16 @@ def main(argv=None) -> int:
         build_spec(HELDOUT, progress=not args.no_progress)
     data = read_dataset(built.out_dir)
     overrides = dict(CONFIG)
-    if args.steps is not None:
-        overrides["steps"] = args.steps
     overrides.update(parse_overrides(args.config))
-    config = TrainConfig().with_overrides(overrides)
+    stages = STAGES if args.steps is None else (args.steps,)
     print(f"data: {built.out_dir} ({data.n_systems} structures, sha256 {data_sha256(data)[:16]}...)", flush=True)
     t0 = time.perf_counter()
-    path = train(config, data, args.out, resume=not args.no_resume, progress=not args.no_progress)
+    path = train_stages(TrainConfig().with_overrides(overrides), data, args.out, stages, resume=not args.no_resume,
+                        progress=not args.no_progress)
     wall = time.perf_counter() - t0
     info = {"dataset": DATASET, "dataset_dir": built.out_dir.name, "data_sha256": data_sha256(data),
-            "wall_seconds_this_call": round(wall, 1), "threads": args.threads, "torch": torch.__version__}
+            "stages": list(stages), "wall_seconds_this_call": round(wall, 1), "threads": args.threads,
+            "torch": torch.__version__}
     (args.out / "train_info.json").write_text(json.dumps(info, indent=2) + "\n")
     print(path)
     return 0

@@ -13,7 +13,7 @@ import glasslib.training as training
 from glasslib.errors import InputError
 from glasslib.model import ScoreNetConfig
 from glasslib.structures import from_ase
-from glasslib.training import TrainConfig, data_sha256, load_checkpoint, lr_factor, train
+from glasslib.training import TrainConfig, data_sha256, load_checkpoint, lr_factor, train, train_stages
 
 TINY = ScoreNetConfig(cutoff=3.0, angular_cutoff=2.6, hidden=8, channels=2, n_layers=1, n_rbf=6, n_fourier=4)
 
@@ -77,6 +77,27 @@ def test_resume_equals_uninterrupted(uninterrupted, tmp_path):
         for name in a[key]:
             assert torch.equal(a[key][name], b[key][name]), (key, name)
     assert [h.get("val_loss") for h in a["history"]] == [h.get("val_loss") for h in b["history"]]
+
+
+def test_stages_restart_the_schedule_and_resume_exactly(uninterrupted, tmp_path):
+    a_dir, b_dir = tmp_path / "a", tmp_path / "b"
+    train_stages(_config(), _data(), a_dir, [10, 20], progress=False)
+    a = torch.load(a_dir / "checkpoint.pt", weights_only=True)
+    lrs = {h["step"]: h["lr"] for h in a["history"]}
+    # stage 1 decays to the floor at step 10; stage 2 stretches the cosine to 20 (warm restart)
+    assert lrs[10] == pytest.approx(1e-3 * 0.05) and lrs[15] > 4 * lrs[10] and lrs[20] == pytest.approx(lrs[10])
+    single = torch.load(uninterrupted, weights_only=True)  # one 20-step stage: another schedule, other weights
+    assert any(not torch.equal(a["model"][k], single["model"][k]) for k in a["model"])
+    # interrupted in the second stage, then rerun: the same weights as the uninterrupted stages
+    train_stages(_config(), _data(), b_dir, [10, 20], progress=False, stop_at=15)
+    assert torch.load(b_dir / "checkpoint.pt", weights_only=True)["step"] == 15
+    train_stages(_config(), _data(), b_dir, [10, 20], progress=False)
+    b = torch.load(b_dir / "checkpoint.pt", weights_only=True)
+    for key in ("model", "ema"):
+        for name in a[key]:
+            assert torch.equal(a[key][name], b[key][name]), (key, name)
+    with pytest.raises(InputError, match="increasing"):
+        train_stages(_config(), _data(), tmp_path / "c", [10, 10])
 
 
 def test_checkpoint_round_trip_exact(uninterrupted):
