@@ -329,7 +329,7 @@ ZRNIAL_CHGNET = System(
     density=6.5,  # replaced by ideal_mixing_density() for a given composition
     # Zr60Ni25Al15 (an Inoue glass former) by default; NVT at the ideal-mixing density
     composition=(0.60, 0.25, 0.15),
-    # 2000 K liquid, 1000 K/ps (1e15 K/s, ~1850 MD steps: ~3 min for 64 atoms on one core)
+    # 2000 K liquid, 1000 K/ps (1e15 K/s), 1850 MD steps: ~5 min for 64 atoms on one core
     protocol=Protocol(melt_temperature=2000.0, melt_time=1.0, quench_rate=1000.0, final_temperature=300.0,
                       anneal_time=1.0, minimize=True, timestep=2.0, thermostat_damping=0.1),
     min_distance=2.2,
