@@ -138,16 +138,14 @@ def make_task(
     n = sysm.n_atoms if n_atoms is None else int(n_atoms)
     species_counts(sysm, n, fractions)  # validates n_atoms
     resolve_potential(sysm, potential_file)  # a missing potential file fails here, not in LAMMPS
-    if proto.start == "ice":
-        if sysm.kind == "atomic":
+    if proto.start not in sysm.starts:
+        if proto.start == "ice":
             raise InputError(f"start 'ice' applies to water systems, not {sysm.name}")
+        raise InputError(f"start {proto.start!r} is not available for {sysm.name}; use {' or '.join(map(repr, sysm.starts))}")
+    if proto.start == "ice":
         from glasslib.ice import supercell_for
 
         supercell_for(n)
-    if proto.start == "lattice" and sysm.kind not in ("atomic", "ase-chgnet"):
-        raise InputError(f"start 'lattice' is not available for {sysm.name}; use 'random' or 'ice'")
-    if (proto.start in ("rings", "chains") or sysm.kind == "ase-chgnet") and proto.start not in sysm.starts:
-        raise InputError(f"start {proto.start!r} is not available for {sysm.name}; use {' or '.join(map(repr, sysm.starts))}")
     if proto.start == "rings" and n % 8:
         raise InputError(f"an S8-ring start needs a multiple of 8 atoms, got {n}")
     if sysm.kind == "ase-chgnet" and proto.ensemble != "nvt":

@@ -285,6 +285,7 @@ ICE_IH = System(
     composition=(1 / 3, 2 / 3),
     formula_unit=(1, 2),
     kind="ice-builder",
+    starts=("random", "ice"),  # no MD: the start is not used
     description="proton-disordered ice Ih (builder, no MD; TIP4P/2005 geometry, zero net dipole)",
 )
 
@@ -294,6 +295,7 @@ SI_PARACRYSTALLINE = replace(
     n_atoms=1000,
     kind="paracrystalline",
     matrix_system="a-Si-SW",
+    starts=("random",),
     # two 7.5 A grains (~87 atoms each) in 1000 atoms: ~15-20 % crystalline after relaxation
     options=(("grain_radius", 7.5), ("n_grains", 2.0), ("relax_temperature", 300.0), ("relax_time", 10.0)),
     description="paracrystalline a-Si: diamond grains in a SW a-Si matrix, relaxed at 300 K and minimised",

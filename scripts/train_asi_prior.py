@@ -42,7 +42,6 @@ CONFIG = {
     "model.hidden": 80,
     "model.n_layers": 4,
     "sigma_distribution": "log_normal",
-    "steps": 10000,  # the first stage; see STAGES
     "batch_size": 8,
     "lr": 5e-4,
     "warmup_steps": 200,
