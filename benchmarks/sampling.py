@@ -7,6 +7,8 @@ Prints one table:
   step below σ = 0.5 Å, snr 0.1, final Tweedie step: the defaults of ``glass sample``) and the
   default g(r)-guided schedule (the same plus DPS guidance on g(r), 0.05 Å bins to 8 Å,
   smearing 0.05 Å, step 1.0, gradient through the score network);
+* the same two with autoguidance (weight 2, the shipped weak network ``--weak``), as notebook 03
+  samples them (the guided one differentiates through both networks);
 * throughput (structures per second) of the unconditional schedule with B = 1, 4, 16
   structures sampled together as one batched graph (``--quick`` times a 20-step schedule and
   scales it, which is what the per-step costs below justify);
@@ -32,6 +34,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CKPT = REPO / "data" / "models" / "asi_sw_prior" / "checkpoint.pt"
+DEFAULT_WEAK = REPO / "data" / "models" / "asi_sw_prior" / "weak" / "checkpoint.pt"
 DENSITY = 2.28  # g/cm³
 
 
@@ -53,6 +56,7 @@ def _timed(fn, device):
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description="GLASS sampling/training benchmark")
     p.add_argument("--checkpoint", type=Path, default=DEFAULT_CKPT)
+    p.add_argument("--weak", type=Path, default=DEFAULT_WEAK, help="weak network for the autoguided rows")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--steps", type=int, default=200, help="predictor steps of the default schedules")
@@ -63,7 +67,7 @@ def main(argv=None) -> int:
 
     import torch
 
-    from glasslib.guidance import gr_observable, with_spectral_guidance
+    from glasslib.guidance import gr_observable, with_autoguidance, with_spectral_guidance
     from glasslib.sampling import cubic_cell, initial_noise, sample, time_grid
     from glasslib.training import build_denoiser, load_checkpoint
     from glasslib.diffusion import dsm_loss
@@ -91,12 +95,19 @@ def main(argv=None) -> int:
     x0 = initial_noise(1, 216, cubic_cell(216, z, DENSITY, dtype=dt, device=device), z, gen)
     target = obs(x0)[0].detach()
     guided = with_spectral_guidance(ckpt.score, [obs], [target], sigma_fn=sde.sigma, step_size=1.0)
+    weak = load_checkpoint(args.weak, device)
+    auto = with_autoguidance(ckpt.score, weak.score, 2.0)
+    auto_guided = with_spectral_guidance(auto, [obs], [target], sigma_fn=sde.sigma, step_size=1.0)
 
     run(ckpt.score, 1, n_steps=5)  # warm-up
     t_unc = run(ckpt.score, 1)
     rows.append(("unconditional, 216 atoms, B=1", f"{t_unc:.2f} s/structure", f"{args.steps} PC steps"))
     t_g = run(guided, 1)
     rows.append(("g(r)-guided, 216 atoms, B=1", f"{t_g:.2f} s/structure", f"{args.steps} PC steps"))
+    t_a = run(auto, 1)
+    rows.append(("autoguided, 216 atoms, B=1", f"{t_a:.2f} s/structure", f"{args.steps} PC steps, w = 2"))
+    t_ag = run(auto_guided, 1)
+    rows.append(("autoguided + g(r)-guided, 216 atoms, B=1", f"{t_ag:.2f} s/structure", f"{args.steps} PC steps, w = 2"))
     thr = {1: 1.0 / t_unc}
     for b in (4, 16):
         if args.quick:

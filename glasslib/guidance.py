@@ -164,6 +164,62 @@ class GuidedScore:
         return s - self.step_size * grad
 
 
+class AutoGuidedScore:
+    """The callable :func:`with_autoguidance` returns (see there)."""
+
+    def __init__(self, score, weak_score, weight: float, *, sigma_fn=None, sigma_range=(0.0, float("inf"))):
+        if not (weight == weight and weight >= 1.0):  # NaN fails too
+            raise InputError(f"autoguidance weight must be >= 1 (1: the plain score), got {weight}")
+        lo, hi = (float(v) for v in sigma_range)
+        if not 0.0 <= lo < hi:
+            raise InputError(f"autoguidance sigma_range must satisfy 0 <= low < high, got {sigma_range}")
+        if (lo > 0.0 or hi < float("inf")) and sigma_fn is None:
+            raise InputError("an autoguidance sigma_range needs sigma_fn (σ(t))")
+        self.score, self.weak_score, self.weight = score, weak_score, float(weight)
+        self.sigma_fn, self.sigma_range = sigma_fn, (lo, hi)
+
+    def __call__(self, x: Structures, t) -> torch.Tensor:
+        t = torch.as_tensor(t, dtype=x.dtype, device=x.device).reshape(-1).expand(x.n_systems)
+        s = self.score(x, t)
+        lo, hi = self.sigma_range
+        if self.sigma_fn is None:
+            on = torch.ones(x.n_systems, dtype=torch.bool, device=x.device)
+        else:
+            sigma = torch.as_tensor(self.sigma_fn(t), dtype=x.dtype, device=x.device).reshape(-1).expand(x.n_systems)
+            on = (sigma >= lo) & (sigma <= hi)
+        if self.weight == 1.0 or not bool(on.any()):
+            return s
+        s_weak = self.weak_score(x, t)
+        gain = torch.where(on, self.weight - 1.0, 0.0).to(s.dtype)[x.system_idx, None]
+        return s + gain * (s - s_weak)
+
+
+def with_autoguidance(score, weak_score, weight: float, *, sigma_fn=None,
+                      sigma_range: tuple[float, float] = (0.0, float("inf"))) -> AutoGuidedScore:
+    """Autoguidance (Karras et al. 2024, "Guiding a diffusion model with a bad version of itself",
+    Eq. 2): extrapolate the score away from a weaker model of the same data,
+
+        s_w(x, t) = s_weak + w (s − s_weak) = s + (w − 1)(s − s_weak),     w ≥ 1,
+
+    where ``weak_score`` comes from a smaller and/or shorter-trained network on the same training
+    set and noise process. The weak model's errors point the same way as the main model's but
+    are larger, so the difference s − s_weak points towards what the main model has learned
+    beyond the weak one (sharper local structure), and w > 1 amplifies it. This is *not*
+    conditioning: no target or spectrum enters; w = 1 is the plain score.
+
+    Args:
+        score, weak_score: ``score(structures, t) -> (n_atoms, 3)``, Å⁻¹, of the same SDE.
+        weight: w ≥ 1.
+        sigma_fn: σ(t), Å (e.g. ``sde.sigma``); needed only for ``sigma_range``.
+        sigma_range: (low, high) Å; outside it the plain score is returned (per structure).
+
+    Returns:
+        An :class:`AutoGuidedScore`, callable like ``score`` (and wrappable by
+        :func:`with_spectral_guidance`, whose Tweedie estimate then uses s_w).
+    """
+    return AutoGuidedScore(score, weak_score, weight, sigma_fn=sigma_fn, sigma_range=sigma_range)
+
+
 def _rms(v: torch.Tensor, x: Structures) -> torch.Tensor:
     """(S,) sqrt(mean over a structure's atoms of |v_i|²)."""
     sq = torch.zeros(x.n_systems, dtype=v.dtype, device=v.device).index_add_(0, x.system_idx, (v * v).sum(-1))

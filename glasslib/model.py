@@ -7,7 +7,10 @@ It knows nothing of σ, time or scores; :class:`glasslib.diffusion.Denoiser` own
 
 Graph. Every pair (i, j, image S) with |r_ij| < r_c (full list, all periodic images, from
 :func:`glasslib.geometry.neighbor_pairs`), ``r_ij = x_j − x_i + S·cell`` (Å), u_ij = r_ij/|r_ij|.
-The *angular* subgraph keeps the pairs with |r_ij| < r_a (r_a ≈ the first minimum of g(r)).
+The *angular* subgraph keeps the pairs with |r_ij| < r_a (r_a ≈ the first minimum of g(r));
+the pair list is ordered with these first. Every per-pair computation ends in a sum onto atoms,
+so it runs over chunks of :data:`EDGE_CHUNK` pairs (:func:`edge_chunks`): the working set stays
+in the CPU caches and the cost per atom does not grow with the size of the batched graph.
 Only these differences enter, so the output is invariant to translations, to the choice of
 periodic image of each atom and to permutations (sums over neighbours), and a supercell gives
 the same per-atom outputs as its primitive cell.
@@ -61,6 +64,21 @@ from glasslib.structures import Structures
 
 #: ε (Å²) in u = r / sqrt(d² + ε): keeps coincident atoms finite
 _EPS = 1e-6
+
+#: pairs per chunk of the per-pair work: its (chunk, hidden) float tensors (~2.6 MB at 80
+#: channels) stay in the CPU caches, so the cost per atom does not grow with the batch
+EDGE_CHUNK = 8192
+
+
+def edge_chunks(stop: int, size: int | None = None, start: int = 0) -> list[slice]:
+    """Consecutive slices of at most ``size`` (default :data:`EDGE_CHUNK`) pairs covering
+    ``start`` … ``stop`` (none for an empty range).
+
+    Every per-pair computation of the network is followed by a sum onto atoms, so it can run
+    chunk by chunk; the result equals the unchunked one up to the order of the float sums.
+    """
+    size = int(EDGE_CHUNK if size is None else size)
+    return [slice(a, min(a + size, int(stop))) for a in range(int(start), int(stop), size)]
 
 
 @dataclass(frozen=True)
@@ -209,10 +227,12 @@ def _monomials(u: torch.Tensor, l_max: int) -> torch.Tensor:
 class AngularMoments(nn.Module):
     """Per-atom bond moments and per-bond Legendre projections (module docstring).
 
-    ``forward(h, graph, n_atoms)`` with h (N, F) normalised scalars and the angular pairs of
-    ``graph`` (:meth:`ScoreNet._graph`: i_a, j_a (Pa,), enveloped basis rbf_a (Pa, n_rbf), unique
-    monomials of u and −u (Pa, K), contraction weights and Legendre projector (K, l_max+1)) returns
-    (node invariants (N, (l_max+1)·C), edge features [A_ij, A_ji] (Pa, 2·(l_max+1)·C)).
+    Two steps, so that the per-bond part can run over chunks of bonds (:func:`edge_chunks`):
+    ``moments(h, graph, n_atoms)`` with h (N, F) normalised scalars returns the state
+    ``(psi (N, C), radial filter (Pa, C), moments (N, C, K), node invariants (N, (l_max+1)·C))``, and
+    ``edge_features(state, graph, rows)`` the features [A_ij, A_ji] (len(rows), 2·(l_max+1)·C)
+    of the angular bonds ``rows`` (a slice of the first ``graph["n_a"]`` pairs, the angular ones;
+    see :meth:`ScoreNet._graph`).
     """
 
     def __init__(self, hidden: int, channels: int, n_rbf: int, l_max: int, norm: float):
@@ -221,24 +241,39 @@ class AngularMoments(nn.Module):
         self.psi = _mlp(hidden, hidden, channels)
         self.filt = nn.Linear(n_rbf, channels, bias=False)  # no bias: vanishes at r_a
 
-    def forward(self, h, graph: dict, n_atoms: int):
-        """h (N, F) normalised scalars; ``graph`` from :meth:`ScoreNet._graph` (angular pairs)."""
-        i, j, mono, mono_rev, weights, project = (graph[k] for k in ("i_a", "j_a", "mono_a", "mono_a_rev", "weights", "project"))
-        radial = self.filt(graph["rbf_a"])  # (Pa, C)
+    def moments(self, h, graph: dict, n_atoms: int):
+        """(psi (N, C), radial filter (Pa, C), moments (N, C, K), invariants (N, L·C)) of every atom
+        from its angular bonds (summed chunk by chunk)."""
+        i, j, mono = graph["i"], graph["j"], graph["mono_a"]
         psi = self.psi(h)  # (N, C)
+        radial = self.filt(graph["rbf_a"])  # (Pa, C): small, kept for the edge features
+        mom = mono.new_zeros(n_atoms, self.C, mono.shape[1])
+        for rows in edge_chunks(graph["n_a"]):
+            R_ij = radial[rows] * psi[j[rows]] * self.inv_norm  # weight of bond (i, j) in i's moments
+            mom.index_add_(0, i[rows], R_ij[:, :, None] * mono[rows, None, :])  # N_i, V_i, M_i, T_i (unique entries)
+        # invariants: N and the squared norms |V|², ‖M‖², ‖T‖² (Σ over unique entries × multiplicity)
+        inv = torch.cat([mom[:, :, :1], ((mom * mom) @ graph["weights"])[:, :, 1:]], dim=-1)  # (N, C, L)
+        return psi, radial, mom, inv.transpose(1, 2).reshape(n_atoms, -1)
+
+    def edge_features(self, state, graph: dict, rows: slice) -> torch.Tensor:
+        """[A_ij, A_ji] (len(rows), 2·L·C) of the angular bonds ``rows``."""
+        psi, radial, mom, _ = state
+        i, j = graph["i"][rows], graph["j"][rows]
+        mono, mono_rev, project = graph["mono_a"][rows], graph["mono_a_rev"][rows], graph["project"]
+        radial = radial[rows]
         R_ij = radial * psi[j] * self.inv_norm  # weight of bond (i, j) in i's moments
         R_ji = radial * psi[i] * self.inv_norm  # weight of bond (j, i) in j's moments
         (P, K), C, L = mono.shape, self.C, self.l_max + 1
-        mom = torch.zeros(n_atoms, C, K, dtype=mono.dtype, device=mono.device).index_add_(
-            0, i, R_ij[:, :, None] * mono[:, None, :])  # (N, C, K): N_i, V_i, M_i, T_i (unique entries)
-        # invariants: N and the squared norms |V|², ‖M‖², ‖T‖² (Σ over unique entries × multiplicity)
-        inv = torch.cat([mom[:, :, :1], ((mom * mom) @ weights)[:, :, 1:]], dim=-1)  # (N, C, L)
         # Legendre projections: c_l = Σ_k R (u·u_k)^l, P_l-combinations (``project``), minus the bond
         # itself (one elementwise product and a plain matmul: many tiny bmm's are slow on CPUs)
         a_ij = ((mom[i] * mono[:, None, :]).reshape(P * C, K) @ project).reshape(P, C, L) - R_ij[:, :, None]
         a_ji = ((mom[j] * mono_rev[:, None, :]).reshape(P * C, K) @ project).reshape(P, C, L) - R_ji[:, :, None]
-        return inv.transpose(1, 2).reshape(n_atoms, L * C), torch.cat(
-            [a_ij.transpose(1, 2).reshape(-1, L * C), a_ji.transpose(1, 2).reshape(-1, L * C)], dim=-1)
+        return torch.cat([a_ij.transpose(1, 2).reshape(P, L * C), a_ji.transpose(1, 2).reshape(P, L * C)], dim=-1)
+
+    def forward(self, h, graph: dict, n_atoms: int):
+        """(node invariants (N, L·C), edge features of all angular bonds (Pa, 2·L·C)) in one call."""
+        state = self.moments(h, graph, n_atoms)
+        return state[3], self.edge_features(state, graph, slice(0, graph["n_a"]))
 
 
 class Interaction(nn.Module):
@@ -258,13 +293,16 @@ class Interaction(nn.Module):
 
     def forward(self, s, temb, graph):
         h = self.norm(s)
-        n = s.shape[0]
-        msg = self.phi(h)[graph["j"]] * self.filt(graph["rbf"])
-        ds = torch.zeros_like(s).index_add_(0, graph["i"], msg) * self.inv_norm
-        inv, edge = self.angular(h, graph, n)
-        msg_a = self.edge_mlp(edge) * self.filt_a(graph["rbf_a"])
-        ds_a = torch.zeros_like(s).index_add_(0, graph["i_a"], msg_a) * self.inv_anorm
-        return s + self.update(torch.cat([h, ds, ds_a, inv, temb], dim=-1))
+        phi = self.phi(h)
+        ds = torch.zeros_like(s)
+        for rows in edge_chunks(graph["i"].shape[0]):
+            ds.index_add_(0, graph["i"][rows], phi[graph["j"][rows]] * self.filt(graph["rbf"][rows]))
+        state = self.angular.moments(h, graph, s.shape[0])
+        ds_a = torch.zeros_like(s)
+        for rows in edge_chunks(graph["n_a"]):
+            msg_a = self.edge_mlp(self.angular.edge_features(state, graph, rows)) * self.filt_a(graph["rbf_a"][rows])
+            ds_a.index_add_(0, graph["i"][rows], msg_a)
+        return s + self.update(torch.cat([h, ds * self.inv_norm, ds_a * self.inv_anorm, state[3], temb], dim=-1))
 
 
 class EdgeReadout(nn.Module):
@@ -281,14 +319,20 @@ class EdgeReadout(nn.Module):
         self.head = nn.Sequential(nn.SiLU(), nn.Linear(F, F), nn.SiLU(), nn.Linear(F, 1))
         self.scale = 1.0 / math.sqrt(cfg.neighbor_norm)
 
-    def forward(self, s, temb, graph, envelope):
+    def forward(self, s, temb, graph):
         h = self.norm(s)
-        i, j = graph["i"], graph["j"]
-        _, edge = self.angular(h, graph, s.shape[0])
-        z = (self.center(h) + self.time(temb))[i] + self.neighbor(h)[j] + self.radial(graph["rbf"])
-        z = z.index_add(0, graph["angular_rows"], self.edge(edge) * graph["env_a"][:, None])  # fades out at r_a
-        w = self.head(z).squeeze(-1) * envelope  # (P,)
-        return graph["unit"].new_zeros(s.shape[0], 3).index_add_(0, i, w[:, None] * graph["unit"]) * self.scale
+        i, j, n_a = graph["i"], graph["j"], graph["n_a"]
+        state = self.angular.moments(h, graph, s.shape[0])
+        node, neighbor = self.center(h) + self.time(temb), self.neighbor(h)
+        out = graph["unit"].new_zeros(s.shape[0], 3)
+        # the angular bonds come first (ScoreNet._graph): chunks of them, then chunks of the others
+        for rows in edge_chunks(n_a) + edge_chunks(i.shape[0], start=n_a):
+            z = node[i[rows]] + neighbor[j[rows]] + self.radial(graph["rbf"][rows])
+            if rows.stop <= n_a:  # angular term, fading out at r_a
+                z = z + self.edge(self.angular.edge_features(state, graph, rows)) * graph["env_a"][rows, None]
+            w = self.head(z).squeeze(-1) * graph["env"][rows]  # (P,)
+            out.index_add_(0, i[rows], w[:, None] * graph["unit"][rows])
+        return out * self.scale
 
 
 # ----------------------------------------------------------------------- network
@@ -327,23 +371,24 @@ class ScoreNet(nn.Module):
             raise InputError(f"species {bad} are not covered by this network (it knows {list(self.config.species)})")
         return idx
 
-    def _graph(self, structures: Structures) -> tuple[dict, torch.Tensor]:
-        """Pairs within r_c and their angular subset within r_a, with unit vectors and bases."""
+    def _graph(self, structures: Structures) -> dict:
+        """Pairs within r_c, ordered so that the angular ones (within r_a) come first, with unit
+        vectors, bases and envelopes; ``n_a`` is the number of angular pairs."""
         pairs = neighbor_pairs(structures, self.config.cutoff, full=True)
-        d = pairs.distances
-        unit = pairs.vectors / torch.sqrt(d[:, None] ** 2 + _EPS)
-        rows = torch.nonzero(d < self.config.angular_cutoff).squeeze(-1)
-        d_a = d[rows]
-        mono = _monomials(unit[rows], self.config.l_max)  # (Pa, K)
-        graph = {
-            "i": pairs.i, "j": pairs.j, "unit": unit, "rbf": self.rbf(d),
-            "angular_rows": rows, "i_a": pairs.i[rows], "j_a": pairs.j[rows], "unit_a": unit[rows], "rbf_a": self.rbf_a(d_a),
-            "env_a": self.rbf_a.envelope(d_a),
+        angular = pairs.distances < self.config.angular_cutoff
+        order = torch.argsort((~angular).to(torch.uint8), stable=True)  # angular pairs first
+        n_a = int(angular.sum())
+        d, vec = pairs.distances[order], pairs.vectors[order]
+        unit = vec / torch.sqrt(d[:, None] ** 2 + _EPS)
+        d_a = d[:n_a]
+        mono = _monomials(unit[:n_a], self.config.l_max)  # (Pa, K)
+        return {
+            "i": pairs.i[order], "j": pairs.j[order], "unit": unit, "rbf": self.rbf(d), "env": self.rbf.envelope(d),
+            "n_a": n_a, "rbf_a": self.rbf_a(d_a), "env_a": self.rbf_a.envelope(d_a),
             # shared by every angular block: monomials of u and of −u, contraction weights (K, L)
             # and their products with the Legendre coefficients (K, L)
             "mono_a": mono, "mono_a_rev": mono * self.mono_parity, "weights": self.mono_weights, "project": self.mono_project,
         }
-        return graph, self.rbf.envelope(d)
 
     def forward(self, structures: Structures, c_noise: torch.Tensor) -> torch.Tensor:
         """Per-atom 3-vectors.
@@ -364,12 +409,12 @@ class ScoreNet(nn.Module):
         if c.shape[0] != structures.n_systems:
             raise InputError(f"c_noise must have one value per structure ({structures.n_systems}), got {c.shape[0]}")
 
-        graph, envelope = self._graph(structures)
+        graph = self._graph(structures)
         temb = self.time_mlp(self.fourier(c))[structures.system_idx]  # (N, F)
         s = self.embed(self.species_index(structures.species)) + temb
         for block in self.blocks:
             s = block(s, temb, graph)
-        return self.readout(s, temb, graph, envelope)
+        return self.readout(s, temb, graph)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -4,6 +4,7 @@
     python scripts/train_asi_prior.py                 # build the data (cached), train, write the checkpoint
     python scripts/train_asi_prior.py --out runs/p    # somewhere else
     python scripts/train_asi_prior.py --steps 200     # shorter (a different checkpoint; for checks)
+    python scripts/train_asi_prior.py --weak          # the weak model for autoguidance (OUT/weak)
 
 1. Builds the declared set ``aSi-SW-prior`` (``data/specs/datasets.yaml``: SW a-Si, 216 atoms,
    2.1-2.5 g/cm3, 100 K/ps; LAMMPS, ~16 s per structure on one core; cached by content hash,
@@ -15,6 +16,11 @@
    stretched to the new end, a warm restart). Training resumes from ``OUT/checkpoint.pt`` if
    present and ends with the same weights as an uninterrupted run (same machine, same torch).
    ``OUT/train_info.json`` records the stages (notebook 03's ``paper`` profile reads them).
+
+``--weak`` trains the deliberately weaker network that autoguidance
+(:func:`glasslib.guidance.with_autoguidance`) extrapolates away from: the same data, noise
+process and seed, ``WEAK_CONFIG`` (a quarter of the width, half the depth) and ``WEAK_STAGES``
+(1 500 steps, about 6 minutes), into ``data/models/asi_sw_prior/weak``.
 
 The held-out set used by the model card's guided evaluation is ``aSi-SW-prior-heldout``
 (same protocol, 2.28 g/cm3); ``--heldout`` builds it too.
@@ -35,6 +41,7 @@ REPO = Path(__file__).resolve().parent.parent
 DATASET = "aSi-SW-prior"
 HELDOUT = "aSi-SW-prior-heldout"
 DEFAULT_OUT = REPO / "data" / "models" / "asi_sw_prior"
+WEAK_OUT = DEFAULT_OUT / "weak"
 
 #: overrides of glasslib.training.TrainConfig (everything else: its defaults); the resolved
 #: config is embedded in the checkpoint and written to OUT/config.json
@@ -53,10 +60,16 @@ CONFIG = {
 #: optimiser steps at the end of each stage (the shipped prior: 10 000, then extended to 24 000)
 STAGES = (10000, 24000)
 
+#: the weak model for autoguidance: CONFIG with these changes, trained for WEAK_STAGES
+WEAK_CONFIG = {**CONFIG, "model.hidden": 32, "model.n_layers": 2, "warmup_steps": 100}
+WEAK_STAGES = (1500,)
+
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[1], formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"run folder (default {DEFAULT_OUT.relative_to(REPO)})")
+    p.add_argument("--out", type=Path, default=None,
+                   help=f"run folder (default {DEFAULT_OUT.relative_to(REPO)}, with --weak {WEAK_OUT.relative_to(REPO)})")
+    p.add_argument("--weak", action="store_true", help="train the weak model for autoguidance (WEAK_CONFIG, WEAK_STAGES)")
     p.add_argument("--steps", type=int, default=None,
                    help=f"one stage of this many steps instead of the stages {STAGES} (for checks)")
     p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE|FILE.json",
@@ -79,18 +92,19 @@ def main(argv=None) -> int:
     if args.heldout:
         build_spec(HELDOUT, progress=not args.no_progress)
     data = read_dataset(built.out_dir)
-    overrides = dict(CONFIG)
+    out = args.out or (WEAK_OUT if args.weak else DEFAULT_OUT)
+    overrides = dict(WEAK_CONFIG if args.weak else CONFIG)
     overrides.update(parse_overrides(args.config))
-    stages = STAGES if args.steps is None else (args.steps,)
+    stages = (WEAK_STAGES if args.weak else STAGES) if args.steps is None else (args.steps,)
     print(f"data: {built.out_dir} ({data.n_systems} structures, sha256 {data_sha256(data)[:16]}...)", flush=True)
     t0 = time.perf_counter()
-    path = train_stages(TrainConfig().with_overrides(overrides), data, args.out, stages, resume=not args.no_resume,
+    path = train_stages(TrainConfig().with_overrides(overrides), data, out, stages, resume=not args.no_resume,
                         progress=not args.no_progress)
     wall = time.perf_counter() - t0
     info = {"dataset": DATASET, "dataset_dir": built.out_dir.name, "data_sha256": data_sha256(data),
             "stages": list(stages), "wall_seconds_this_call": round(wall, 1), "threads": args.threads,
             "torch": torch.__version__}
-    (args.out / "train_info.json").write_text(json.dumps(info, indent=2) + "\n")
+    (out / "train_info.json").write_text(json.dumps(info, indent=2) + "\n")
     print(path)
     return 0
 

@@ -148,11 +148,12 @@ def test_angular_features_equal_brute_force_triplets():
 
     net = _net(angular_cutoff=3.0, cutoff=3.5, channels=3).requires_grad_(False)
     x = _structure(12, seed=7)
-    graph, _ = net._graph(x)
+    graph = net._graph(x)
     am = net.blocks[0].angular
     h = torch.randn(x.n_atoms, net.config.hidden, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     _, edge = am(h, graph, x.n_atoms)
-    i, j, u = graph["i_a"], graph["j_a"], graph["unit_a"]
+    n_a = graph["n_a"]
+    i, j, u = graph["i"][:n_a], graph["j"][:n_a], graph["unit"][:n_a]
     weight = am.filt(graph["rbf_a"]) * am.psi(h)[j] / net.config.angular_norm  # R_ik of bond row k
     P, C, L = i.shape[0], 3, net.config.l_max + 1
     assert P > 20
@@ -186,3 +187,34 @@ def test_smooth_across_angular_cutoff(net):
     inside, outside = out(ra - 1e-7), out(ra + 1e-7)
     assert float((inside - outside).abs().max()) < 1e-8
     assert float((out(ra - 0.3) - out(ra - 0.6)).abs().max()) > 1e-6  # the angular terms do act
+
+
+def test_edge_chunks_cover_the_pairs():
+    from glasslib.model import edge_chunks
+
+    assert edge_chunks(0, 4) == [] and edge_chunks(5, 4, start=5) == []
+    assert edge_chunks(10, 4) == [slice(0, 4), slice(4, 8), slice(8, 10)]
+    assert edge_chunks(8, 4) == [slice(0, 4), slice(4, 8)]
+    assert edge_chunks(10, 4, start=3) == [slice(3, 7), slice(7, 10)]
+
+
+def test_chunked_pairs_equal_one_chunk(net, monkeypatch):
+    """The per-pair work run in chunks of 7 pairs (many chunks, the last angular one short) gives
+    the same outputs and position gradients as one chunk."""
+    import glasslib.model as model
+
+    x = concatenate([_structure(10, seed=3), _structure(7, seed=4)])
+
+    def run():
+        pos = x.positions.clone().requires_grad_(True)
+        out = net(x.with_positions(pos), _c(x))
+        (grad,) = torch.autograd.grad((out * torch.linspace(-1, 1, out.numel(), dtype=out.dtype).reshape(out.shape)).sum(), pos)
+        return out.detach(), grad
+
+    graph = net._graph(x)
+    assert graph["n_a"] % 7 != 0 and graph["i"].shape[0] > 3 * 7
+    ref = run()
+    monkeypatch.setattr(model, "EDGE_CHUNK", 7)
+    got = run()
+    for a, b in zip(got, ref):
+        assert float((a - b).abs().max()) < 1e-12 * float(b.abs().max())

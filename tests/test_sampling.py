@@ -141,12 +141,17 @@ def test_cli_sample_end_to_end(tmp_path):
     sub = parser.add_subparsers()
     cli_train.register(sub)
     cli_sample.register(sub)
-    run = tmp_path / "run"
-    args = parser.parse_args(["train", str(data), "--out", str(run), "--steps", "4", "--no-progress",
-                              "--config", "model.hidden=8", "--config", "model.channels=2", "--config", "model.n_layers=1",
-                              "--config", "batch_size=2", "--config", "model.cutoff=3.0", "--config", "model.angular_cutoff=2.6"])
-    assert args.func(args) == 0
-    ckpt = run / "checkpoint.pt"
+
+    def train(structures, run, steps, hidden):
+        """glass train of a tiny network; returns its checkpoint."""
+        args = parser.parse_args(["train", str(structures), "--out", str(run), "--steps", str(steps), "--no-progress",
+                                  "--config", f"model.hidden={hidden}", "--config", "model.channels=2",
+                                  "--config", "model.n_layers=1", "--config", "batch_size=2", "--config", "model.cutoff=3.0",
+                                  "--config", "model.angular_cutoff=2.6"])
+        assert args.func(args) == 0
+        return run / "checkpoint.pt"
+
+    ckpt = train(data, tmp_path / "run", 4, 8)
     out = tmp_path / "samples"
     common = [str(ckpt), "--n", "2", "--atoms", "8", "--density", "2.3", "--seed", "0", "--steps", "3", "--no-progress"]
     args = parser.parse_args(["sample", *common, "--out", str(out)])
@@ -161,3 +166,22 @@ def test_cli_sample_end_to_end(tmp_path):
     assert args.targets[0]["kind"] == "gr" and args.targets[0]["weight"] == 2.0
     assert args.func(args) == 0
     assert len(list((tmp_path / "guided").glob("*.extxyz"))) == 2
+
+    # autoguidance with a second (weaker: 2 steps) network of the same data; a weak network of
+    # other data, or --autoguidance without --weak, is refused before anything is written
+    weak = train(data, tmp_path / "weak", 2, 4)
+    auto_out = tmp_path / "auto"
+    args = parser.parse_args(["sample", *common, "--out", str(auto_out), "--weak", str(weak),
+                              "--autoguidance", "2.5", "--target", str(data), "--kind", "gr"])
+    assert args.func(args) == 0
+    got = sorted(auto_out.glob("*.extxyz"))
+    assert len(got) == 2 and "autoguidance=2.5" in got[0].read_text().splitlines()[1]
+    other = tmp_path / "other.extxyz"
+    ase.io.write(other, frames[:2])
+    other_weak = train(other, tmp_path / "other", 1, 4)
+    for extra, message in ((["--weak", str(other_weak)], "other data"),
+                           (["--autoguidance", "2"], "needs --weak")):
+        args = parser.parse_args(["sample", *common, "--out", str(tmp_path / "refused"), *extra])
+        with pytest.raises(InputError, match=message):
+            args.func(args)
+        assert not (tmp_path / "refused").exists()

@@ -7,6 +7,11 @@ Examples::
         --target gr_measured.csv --kind gr --weight 1 \\
         --target sq_xray.csv --kind sq-xray --weight 0.5
 
+``--weak WEAK.pt --autoguidance W`` samples with autoguidance
+(:func:`glasslib.guidance.with_autoguidance`): the score extrapolated away from a weaker network
+trained on the same data (same species and noise process; checked). Spectral guidance, if any,
+then acts on the autoguided score.
+
 Each ``--target FILE --kind KIND [--weight W]`` group adds one guidance term (joint guidance
 with several groups). A target FILE is either a measured spectrum (read with
 :func:`glasslib.measured.read_spectrum`, on its own grid) or a structure file (``.extxyz``,
@@ -54,6 +59,10 @@ def register(sub) -> None:
     g.add_argument("--corrector-sigma-max", type=float, default=0.5, metavar="ANGSTROM",
                    help="corrector only below this noise level, Å (default 0.5)")
     g.add_argument("--restarts", type=int, default=0, help="restart passes (default 0)")
+    g.add_argument("--weak", type=Path, default=None, metavar="WEAK_CHECKPOINT",
+                   help="weak network for autoguidance (same species, noise process and training data)")
+    g.add_argument("--autoguidance", type=float, default=None, metavar="W",
+                   help="autoguidance weight w >= 1 (needs --weak; default 2 with --weak)")
     g = p.add_argument_group("guidance (repeat the group for joint guidance)")
     g.add_argument("--target", action=TargetGroupAction, type=Path, group_defaults={"kind": None, "weight": 1.0}, metavar="FILE", help="target spectrum or reference structures")
     g.add_argument("--kind", action=TargetGroupAction, choices=KINDS, help="spectrum kind of the preceding --target")
@@ -157,11 +166,23 @@ def run(args) -> int:
     sde = ckpt.sde
 
     score, guided = ckpt.score, None
+    if args.autoguidance is not None and args.weak is None:
+        raise InputError("--autoguidance needs --weak WEAK_CHECKPOINT")
+    if args.weak is not None:
+        from glasslib.guidance import with_autoguidance
+
+        weak = load_checkpoint(args.weak, device, species=ckpt.species)
+        if weak.sde != sde:
+            raise InputError(f"weak checkpoint has another noise process ({weak.sde}) than the model ({sde})", args.weak)
+        if weak.data_sha256 != ckpt.data_sha256:
+            raise InputError("weak checkpoint was trained on other data than the model", args.weak)
+        args.autoguidance = 2.0 if args.autoguidance is None else args.autoguidance
+        score = with_autoguidance(ckpt.score, weak.score, args.autoguidance)
     groups = target_groups(args)
     if groups:
         terms = [_read_target(g, args, dtype, device, composition={z: 1.0}) for g in groups]
         guided = with_spectral_guidance(
-            ckpt.score, [o for o, _ in terms], [y for _, y in terms], [g["weight"] for g in groups],
+            score, [o for o, _ in terms], [y for _, y in terms], [g["weight"] for g in groups],
             sigma_fn=sde.sigma, step_size=args.guidance_step,
         )
         score = guided
@@ -187,6 +208,8 @@ def run(args) -> int:
         for j, s in enumerate(x.split()):
             info = {"seed": args.seed, "index": k + j, "checkpoint": str(args.checkpoint), "steps": args.steps,
                     "corrector_steps": args.corrector_steps, "snr": args.snr, "restarts": args.restarts}
+            if args.weak is not None:
+                info.update(weak=str(args.weak), autoguidance=args.autoguidance)
             if guided is not None:
                 info["guided"] = ",".join(f"{g['kind']}:{g['target'].name}:{g['weight']}" for g in groups)
             write_extxyz(s, names[k + j], info=[info])
