@@ -181,17 +181,17 @@ class AutoGuidedScore:
     def __call__(self, x: Structures, t) -> torch.Tensor:
         t = torch.as_tensor(t, dtype=x.dtype, device=x.device).reshape(-1).expand(x.n_systems)
         s = self.score(x, t)
-        lo, hi = self.sigma_range
-        if self.sigma_fn is None:
-            on = torch.ones(x.n_systems, dtype=torch.bool, device=x.device)
-        else:
+        if self.weight == 1.0:
+            return s
+        gain = self.weight - 1.0
+        if self.sigma_fn is not None:  # per-structure window (no host sync when there is none)
+            lo, hi = self.sigma_range
             sigma = torch.as_tensor(self.sigma_fn(t), dtype=x.dtype, device=x.device).reshape(-1).expand(x.n_systems)
             on = (sigma >= lo) & (sigma <= hi)
-        if self.weight == 1.0 or not bool(on.any()):
-            return s
-        s_weak = self.weak_score(x, t)
-        gain = torch.where(on, self.weight - 1.0, 0.0).to(s.dtype)[x.system_idx, None]
-        return s + gain * (s - s_weak)
+            if not bool(on.any()):
+                return s
+            gain = torch.where(on, gain, 0.0).to(s.dtype)[x.system_idx, None]
+        return s + gain * (s - self.weak_score(x, t))
 
 
 def with_autoguidance(score, weak_score, weight: float, *, sigma_fn=None,
