@@ -411,6 +411,17 @@ class Checkpoint:
     def score(self, structures: Structures, t) -> torch.Tensor:
         return self.denoiser.score(structures, t)
 
+    def require_companion(self, other: "Checkpoint") -> None:
+        """Check that ``other`` (e.g. the weak network of autoguidance) can be combined with this
+        checkpoint: same species, noise process and training data; otherwise :class:`InputError`
+        naming ``other``'s file."""
+        if sorted(other.species) != sorted(self.species):
+            raise InputError(f"checkpoint covers species {sorted(other.species)}, not {sorted(self.species)} like {self.path.name}", other.path)
+        if other.sde != self.sde:
+            raise InputError(f"checkpoint has another noise process ({other.sde}) than {self.path.name} ({self.sde})", other.path)
+        if other.data_sha256 != self.data_sha256:
+            raise InputError(f"checkpoint was trained on other data than {self.path.name}", other.path)
+
 
 def load_checkpoint(path: str | os.PathLike, device=None, *, species=None, ema: bool = True) -> Checkpoint:
     """Rebuild the network from a checkpoint's embedded config and load its (EMA) weights.

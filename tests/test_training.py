@@ -180,3 +180,22 @@ def test_cli_train_overrides(tmp_path):
     assert (cfg.lr, cfg.steps, cfg.seed, cfg.model.hidden, cfg.batch_size) == (0.002, 2, 3, 8, 2)
     with pytest.raises(InputError):
         cli_train.parse_overrides([str(tmp_path / "nope.json")])
+
+
+def test_require_companion_checks_species_sde_and_data():
+    """The shipped weak a-Si network is a valid companion of the prior; changed copies are refused."""
+    from dataclasses import replace as dc_replace
+
+    from glasslib.paths import data_dir
+
+    models = data_dir() / "models" / "asi_sw_prior"
+    prior, weak = load_checkpoint(models / "checkpoint.pt"), load_checkpoint(models / "weak" / "checkpoint.pt")
+    prior.require_companion(weak)
+    for changed, message in (
+        (dc_replace(weak, data_sha256="0" * 64), "other data"),
+        (dc_replace(weak, config=weak.config.with_overrides({"sde.k": 4.0})), "noise process"),
+        (dc_replace(weak, config=weak.config.with_overrides({"model.species": (8, 14)})), "species"),
+    ):
+        with pytest.raises(InputError, match=message) as err:
+            prior.require_companion(changed)
+        assert "weak" in str(err.value) and len(str(err.value).splitlines()) == 1

@@ -171,13 +171,10 @@ def run(args) -> int:
     if args.weak is not None:
         from glasslib.guidance import with_autoguidance
 
-        weak = load_checkpoint(args.weak, device, species=ckpt.species)
-        if weak.sde != sde:
-            raise InputError(f"weak checkpoint has another noise process ({weak.sde}) than the model ({sde})", args.weak)
-        if weak.data_sha256 != ckpt.data_sha256:
-            raise InputError("weak checkpoint was trained on other data than the model", args.weak)
-        args.autoguidance = 2.0 if args.autoguidance is None else args.autoguidance
-        score = with_autoguidance(ckpt.score, weak.score, args.autoguidance)
+        weak = load_checkpoint(args.weak, device)
+        ckpt.require_companion(weak)
+        auto_weight = 2.0 if args.autoguidance is None else args.autoguidance
+        score = with_autoguidance(ckpt.score, weak.score, auto_weight)
     groups = target_groups(args)
     if groups:
         terms = [_read_target(g, args, dtype, device, composition={z: 1.0}) for g in groups]
@@ -209,7 +206,7 @@ def run(args) -> int:
             info = {"seed": args.seed, "index": k + j, "checkpoint": str(args.checkpoint), "steps": args.steps,
                     "corrector_steps": args.corrector_steps, "snr": args.snr, "restarts": args.restarts}
             if args.weak is not None:
-                info.update(weak=str(args.weak), autoguidance=args.autoguidance)
+                info.update(weak=str(args.weak), autoguidance=auto_weight)
             if guided is not None:
                 info["guided"] = ",".join(f"{g['kind']}:{g['target'].name}:{g['weight']}" for g in groups)
             write_extxyz(s, names[k + j], info=[info])
