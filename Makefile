@@ -2,7 +2,7 @@
 # Use it through run.sh, which sets up .venv first:  bash run.sh figures [PROFILE=smoke|default|paper]
 #
 # Each notebook is executed into $(RUNS)/$(PROFILE)/<name>.ipynb (ignored by git) and writes its
-# figure into figures/. It is rerun when the notebook, any glasslib source, the data
+# figure into figures/; in the default profile it is also rendered to docs/notebooks/<name>.html. It is rerun when the notebook, any glasslib source, the data
 # (data/provenance.json changes with every data file) or the profile changes.
 
 PROFILE ?= default
@@ -11,6 +11,9 @@ RUNS := runs
 PYTEST_ARGS ?=
 
 PAPERMILL := $(PY) -m papermill --kernel python3 --log-output
+# The executed notebooks of the default profile, rendered with their figures and outputs, so that a
+# reader can read every notebook without running it (docs/notebooks/<name>.html, committed).
+NBCONVERT := $(PY) -m jupyter nbconvert --to html --log-level WARN
 GLASSLIB_SRC := $(shell find glasslib -name '*.py' 2>/dev/null)
 # Holds the profile the figures in figures/ were last made with; rewritten only when it changes,
 # so that switching profile reruns the notebooks and rerunning the same profile does not.
@@ -26,6 +29,7 @@ $(2): notebooks/$(1).ipynb $(GLASSLIB_SRC) data/provenance.json $(PROFILE_MARK)
 	rm -f $$@
 	$(PAPERMILL) -p profile $(PROFILE) notebooks/$(1).ipynb $(RUNS)/$(PROFILE)/$(1).ipynb
 	@test -s $$@ || { echo "error: notebooks/$(1).ipynb ran but did not write $$@" >&2; exit 1; }
+	$(if $(filter default,$(PROFILE)),$(NBCONVERT) --output-dir docs/notebooks $(RUNS)/$(PROFILE)/$(1).ipynb)
 endef
 
 # One line per notebook, in pipeline order.

@@ -22,24 +22,23 @@ import json
 import os
 import subprocess
 import sys
+import time
+
+import numpy as np
+import torch
+
+from glasslib import rmc
+from glasslib.core.paths import data_path
+from glasslib.core.structures import read_structures
+from glasslib.spectra.rdf import pair_distribution
+from glasslib.spectra.scattering import structure_factor_from_gr
 
 DENSITY = 2.33  # g/cm³
 R_MAX = 8.0  # Å
 
 
 def measure(n_atoms: int, kind: str, moves: int) -> dict:
-    import time
-
-    import numpy as np
-    import torch
-
     torch.set_num_threads(1)
-    from glasslib import rmc
-    from glasslib.paths import data_path
-    from glasslib.rdf import pair_distribution
-    from glasslib.scattering import structure_factor_from_gr
-    from glasslib.structures import read_structures
-
     ref = read_structures(data_path("a-Si/glass-epsr_Si_2.5_00.xyz"))
     dr = 0.02
     r = torch.arange(dr / 2, R_MAX, dr, dtype=torch.float64)

@@ -1,12 +1,14 @@
-"""Benchmark: GLASS sampling and training speed with the shipped a-Si prior (issue 4).
+"""Benchmark: GLASS sampling and training speed with the shipped a-Si prior.
 
 Prints one table:
 
 * wall time per 216-atom a-Si structure (2.28 g/cm³), one structure at a time, for the default
   unconditional schedule (200 predictor steps, power-law grid ρ = 7, one Langevin corrector
-  step below σ = 0.5 Å, snr 0.1, final Tweedie step: the defaults of ``glass sample``) and the
-  default g(r)-guided schedule (the same plus DPS guidance on g(r), 0.05 Å bins to 8 Å,
-  smearing 0.05 Å, step 1.0, gradient through the score network);
+  step below σ = 0.5 Å, snr 0.1, final Tweedie step: the defaults of
+  :class:`glasslib.diffusion.generate.SampleConfig`, which ``glass sample`` uses) and the
+  default g(r)-guided schedule (the same plus DPS guidance on g(r) on the registry's default
+  grid and smearing, step 1.0, gradient through the score network); both through
+  :func:`glasslib.diffusion.generate.generate`, the recipe ``glass sample`` and the notebooks use;
 * the same two with autoguidance (weight 2, the shipped weak network ``--weak``), as notebook 03
   samples them (the guided one differentiates through both networks);
 * throughput (structures per second) of the unconditional schedule with B = 1, 4, 16
@@ -67,10 +69,11 @@ def main(argv=None) -> int:
 
     import torch
 
-    from glasslib.guidance import gr_observable, with_autoguidance, with_spectral_guidance
-    from glasslib.sampling import cubic_cell, initial_noise, sample, time_grid
-    from glasslib.training import build_denoiser, load_checkpoint
-    from glasslib.diffusion import dsm_loss
+    from glasslib.diffusion.generate import GuidanceTerm, SampleConfig, generate
+    from glasslib.diffusion.sampling import cubic_cell, initial_noise, sample, time_grid
+    from glasslib.diffusion.sde import dsm_loss
+    from glasslib.diffusion.training import build_denoiser, load_checkpoint
+    from glasslib.spectra.targets import Target
 
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -79,41 +82,32 @@ def main(argv=None) -> int:
     z = ckpt.species[0]
     rows = []
 
-    def schedule(n_steps):
-        return time_grid(n_steps, 1.0, sde.t_min, 7.0, dtype=dt)
+    weak = load_checkpoint(args.weak, device)
 
-    def run(score, n, n_atoms=216, n_steps=args.steps, seed=0):
-        gen = torch.Generator(device=device).manual_seed(seed)
-        cell = cubic_cell(n_atoms, z, DENSITY, dtype=dt, device=device)
-        x = initial_noise(n, n_atoms, cell, z, gen)
-        return _timed(lambda: sample(score, x, schedule(n_steps), generator=gen, sde=sde), device)[0]
+    def run(n, n_steps=args.steps, targets=(), weak_ckpt=None, seed=0):
+        config = SampleConfig(n=n, atoms=216, density=DENSITY, seed=seed, steps=n_steps, device=str(device))
+        return _timed(lambda: generate(ckpt, config, targets, weak=weak_ckpt), device)[0]
 
-    # reference g(r) target: any smooth curve on the grid costs the same; use a sample's own
-    r = torch.arange(1, 161, dtype=dt, device=device) * 0.05
-    obs = gr_observable(r, sigma=0.05)
+    # reference g(r) target: any smooth curve on the grid costs the same; use a random structure's own
     gen = torch.Generator(device=device).manual_seed(123)
     x0 = initial_noise(1, 216, cubic_cell(216, z, DENSITY, dtype=dt, device=device), z, gen)
-    target = obs(x0)[0].detach()
-    guided = with_spectral_guidance(ckpt.score, [obs], [target], sigma_fn=sde.sigma, step_size=1.0)
-    weak = load_checkpoint(args.weak, device)
-    auto = with_autoguidance(ckpt.score, weak.score, 2.0)
-    auto_guided = with_spectral_guidance(auto, [obs], [target], sigma_fn=sde.sigma, step_size=1.0)
+    gr = [GuidanceTerm(Target.from_structures("gr", x0, source="random 216-atom structure"))]
 
-    run(ckpt.score, 1, n_steps=5)  # warm-up
-    t_unc = run(ckpt.score, 1)
+    run(1, n_steps=5)  # warm-up
+    t_unc = run(1)
     rows.append(("unconditional, 216 atoms, B=1", f"{t_unc:.2f} s/structure", f"{args.steps} PC steps"))
-    t_g = run(guided, 1)
+    t_g = run(1, targets=gr)
     rows.append(("g(r)-guided, 216 atoms, B=1", f"{t_g:.2f} s/structure", f"{args.steps} PC steps"))
-    t_a = run(auto, 1)
+    t_a = run(1, weak_ckpt=weak)
     rows.append(("autoguided, 216 atoms, B=1", f"{t_a:.2f} s/structure", f"{args.steps} PC steps, w = 2"))
-    t_ag = run(auto_guided, 1)
+    t_ag = run(1, targets=gr, weak_ckpt=weak)
     rows.append(("autoguided + g(r)-guided, 216 atoms, B=1", f"{t_ag:.2f} s/structure", f"{args.steps} PC steps, w = 2"))
     thr = {1: 1.0 / t_unc}
     for b in (4, 16):
         if args.quick:
-            t = run(ckpt.score, b, n_steps=20) * args.steps / 20
+            t = run(b, n_steps=20) * args.steps / 20
         else:
-            t = run(ckpt.score, b)
+            t = run(b)
         thr[b] = b / t
     for b in (1, 4, 16):
         rows.append((f"throughput, unconditional, B={b}", f"{thr[b]:.3f} structures/s", f"x{thr[b] / thr[1]:.2f} vs B=1"))

@@ -1,6 +1,6 @@
 """Benchmark: wall time of one melt-quench structure per system, at the default size.
 
-For every system in ``glasslib.systems.SYSTEMS``, one structure at the system's default size,
+For every system in ``glasslib.simulate.systems.SYSTEMS``, one structure at the system's default size,
 density and composition is simulated with the default protocol time-scaled by ``--fraction``
 (melt and anneal times multiplied by it, quench rate divided by it, so the number of MD steps
 scales by the fraction), single process: serial LAMMPS, or ASE with CHGNet on one torch thread
@@ -17,16 +17,20 @@ Usage: python benchmarks/simulate.py [--quick | --fraction F | --full] [--system
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 from dataclasses import replace
 
+import torch
+
+from glasslib.simulate.engine import counters
+from glasslib.simulate.lammps_env import lammps_version
+from glasslib.simulate.systems import SYSTEMS
+from glasslib.simulate.tasks import make_task, simulate
+
 
 def main(argv=None) -> int:
-    from glasslib.lammps_env import lammps_version
-    from glasslib.simulate import counters, make_task, simulate
-    from glasslib.systems import SYSTEMS
-
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     g = p.add_mutually_exclusive_group()
     g.add_argument("--quick", action="store_true", help="1 %% of the protocol (seconds per system)")
@@ -35,16 +39,11 @@ def main(argv=None) -> int:
     p.add_argument("--systems", nargs="*", default=None, help="subset of systems (default: all)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
-    import torch
-
     torch.set_num_threads(1)  # CHGNet systems: one thread, like serial LAMMPS
     frac = 1.0 if args.full else (0.01 if args.quick else args.fraction)
     if not 0 < frac <= 1:
         p.error("--fraction must be in (0, 1]")
     names = args.systems or list(SYSTEMS)
-
-    import os
-
     print(f"# glass simulate benchmark: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}, LAMMPS {lammps_version()} (serial), torch threads 1, "
           f"protocol fraction {frac:g}")
@@ -70,7 +69,7 @@ def main(argv=None) -> int:
         full_steps += unscaled
         per_structure = (wall - md) + (md / steps * full_steps if steps else 0.0)
         tag = " (no MD)" if not steps else ("" if frac == 1 else " (extrapolated)")
-        engine = "ASE+CHGNet" if system.kind == "ase-chgnet" else "LAMMPS" if steps else "builder"
+        engine = system.engine.label
         print(f"{name:20s} {engine:>10s} {len(atoms):6d} {proto.timestep:6g} {proto.quench_rate:9g} {full_steps:14d} "
               f"{steps:9d} {wall:8.1f} {1e3 * md / max(steps, 1):8.3f} {per_structure:12.1f}{tag}", flush=True)
     return 0

@@ -69,7 +69,7 @@ def measure(task: str, n_atoms: int, repeat: int, threads: int, sq_cutoff: float
     q = torch.arange(1.0, 20.0 + 1e-9, 0.05, dtype=torch.float64)
     half_box = 0.5 * float(cell[0, 0])
     if task.startswith("glass"):
-        from glasslib.structures import Structures
+        from glasslib.core.structures import Structures
 
         def structures(p):
             return Structures(
@@ -78,7 +78,7 @@ def measure(task: str, n_atoms: int, repeat: int, threads: int, sq_cutoff: float
             )
 
     if task == "glass-gr":
-        from glasslib.rdf import pair_distribution
+        from glasslib.spectra.rdf import pair_distribution
 
         r = torch.arange(0.01, 10.0 + 1e-9, 0.01, dtype=torch.float64)
         proj = torch.randn(r.shape[0], generator=torch.Generator().manual_seed(1), dtype=torch.float64)
@@ -89,14 +89,14 @@ def measure(task: str, n_atoms: int, repeat: int, threads: int, sq_cutoff: float
             (g[0] * proj).sum().backward()
 
     elif task in ("glass-sq", "glass-sq-grad"):
-        from glasslib.scattering import debye_structure_factor
+        from glasslib.spectra.scattering import structure_factor
 
         cutoff = min(sq_cutoff, half_box)
         grad = task.endswith("grad")
 
         def run():
             p = pos.clone().requires_grad_(grad)
-            s = debye_structure_factor(structures(p), q, radiation="xray", cutoff=cutoff, window="lorch").s
+            s = structure_factor(structures(p), q, radiation="xray", cutoff=cutoff, window="lorch").s
             if grad:
                 s.sum().backward()
 

@@ -9,7 +9,7 @@ import io
 import os
 from pathlib import Path
 
-from glasslib.errors import atomic_write_bytes
+from glasslib.core.atomic_io import atomic_write_bytes
 
 STYLE = {
     "figure.dpi": 110,

@@ -9,16 +9,16 @@
 1. Builds the declared set ``aSi-SW-prior`` (``data/specs/datasets.yaml``: SW a-Si, 216 atoms,
    2.1-2.5 g/cm3, 100 K/ps; LAMMPS, ~16 s per structure on one core; cached by content hash,
    so a second run only reads it).
-2. Trains with ``CONFIG`` below (the defaults of :class:`glasslib.training.TrainConfig` plus the
+2. Trains with ``CONFIG`` below (the defaults of :class:`glasslib.diffusion.training.TrainConfig` plus the
    overrides listed there) on one CPU thread, in the stages of ``STAGES``
-   (:func:`glasslib.training.train_stages`: the first runs warm-up and a cosine decay over its
+   (:func:`glasslib.diffusion.training.train_stages`: the first runs warm-up and a cosine decay over its
    steps; each later stage resumes that run with ``steps`` raised, so the cosine schedule is
    stretched to the new end, a warm restart). Training resumes from ``OUT/checkpoint.pt`` if
    present and ends with the same weights as an uninterrupted run (same machine, same torch).
    ``OUT/train_info.json`` records the stages (notebook 03's ``paper`` profile reads them).
 
 ``--weak`` trains the deliberately weaker network that autoguidance
-(:func:`glasslib.guidance.with_autoguidance`) extrapolates away from: the same data, noise
+(:func:`glasslib.diffusion.guidance.with_autoguidance`) extrapolates away from: the same data, noise
 process and seed, ``WEAK_CONFIG`` (a quarter of the width, half the depth) and ``WEAK_STAGES``
 (1 500 steps, about 6 minutes), into ``data/models/asi_sw_prior/weak``.
 
@@ -43,7 +43,7 @@ HELDOUT = "aSi-SW-prior-heldout"
 DEFAULT_OUT = REPO / "data" / "models" / "asi_sw_prior"
 WEAK_OUT = DEFAULT_OUT / "weak"
 
-#: overrides of glasslib.training.TrainConfig (everything else: its defaults); the resolved
+#: overrides of glasslib.diffusion.training.TrainConfig (everything else: its defaults); the resolved
 #: config is embedded in the checkpoint and written to OUT/config.json
 CONFIG = {
     "model.hidden": 80,
@@ -83,8 +83,8 @@ def main(argv=None) -> int:
     import torch
 
     from glasslib.cli.train import parse_overrides
-    from glasslib.datasets import build_spec, get_spec, read_dataset
-    from glasslib.training import TrainConfig, data_sha256, train_stages
+    from glasslib.simulate.datasets import build_spec, get_spec, read_dataset
+    from glasslib.diffusion.training import TrainConfig, data_sha256, train_stages
 
     torch.set_num_threads(args.threads)
     spec = get_spec(DATASET)

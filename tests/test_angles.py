@@ -1,4 +1,4 @@
-"""Tests for glasslib.angles: bond angles from neighbour triplets, ADF, coordination numbers."""
+"""Tests for glasslib.spectra.angles: bond angles from neighbour triplets, ADF, coordination numbers."""
 
 from __future__ import annotations
 
@@ -12,16 +12,16 @@ import numpy as np
 import pytest
 import torch
 
-from glasslib.angles import (
+from glasslib.spectra.angles import (
     bond_angle_distribution,
     bond_angles,
     coordination_numbers,
     smooth_cutoff,
     triplet_index,
 )
-from glasslib.errors import InputError
-from glasslib.geometry import dense_pairs, half_to_full
-from glasslib.structures import from_ase, read_structures, to_ase
+from glasslib.core.errors import InputError
+from glasslib.core.geometry import dense_pairs, half_to_full
+from glasslib.core.structures import from_ase, read_structures, to_ase
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 ASI_XYZ = DATA / "a-Si/glass-epsr_Si_2.5_00.xyz"

@@ -1,16 +1,17 @@
-"""ASE/CHGNet melt-quench (glasslib.ase_md through glasslib.simulate): liquid sulfur and Zr-Ni-Al
+"""ASE/CHGNet melt-quench (glasslib.simulate.ase_md, the AseChgnet engine): liquid sulfur and Zr-Ni-Al
 at small size and with short protocols (the full-size checks are in notebook 01)."""
 
 import numpy as np
 import pytest
 from ase.neighborlist import neighbor_list
 
-from glasslib import simulate as sim
+import glasslib.simulate.tasks as sim
 from glasslib.analysis import bond_graph, sulfur_rings
-from glasslib.ase_md import chgnet_weights_file
-from glasslib.errors import InputError
-from glasslib.structures import from_ase
-from glasslib.systems import get_system, sha256_file
+from glasslib.core.errors import InputError
+from glasslib.core.structures import from_ase
+from glasslib.simulate.ase_md import AseChgnet, chgnet_weights_file
+from glasslib.core.atomic_io import sha256_file
+from glasslib.simulate.systems import get_system
 
 
 @pytest.fixture(scope="module")
@@ -75,4 +76,4 @@ def test_bad_tasks(system, kwargs, match):
 def test_potential_override_is_refused():
     with pytest.raises(InputError, match="does not apply"):
         sim.make_task("sulfur", potential_file="x.pth")
-    assert get_system("sulfur").kind == "ase-chgnet"
+    assert get_system("sulfur").kind == "ase-chgnet" and isinstance(get_system("ZrNiAl").engine, AseChgnet)

@@ -1,14 +1,15 @@
-"""glasslib.datasets: declared specification, content-hash cache, resumable atomic builds."""
+"""glasslib.simulate.datasets: declared specification, content-hash cache, resumable atomic builds."""
 
 from __future__ import annotations
 
 import ase.io
 import pytest
 
-import glasslib.datasets as ds
-import glasslib.simulate as sim
-from glasslib.errors import InputError
-from glasslib.systems import SYSTEMS, get_system
+import glasslib.simulate.datasets as ds
+import glasslib.simulate.tasks as sim
+from glasslib.core.errors import InputError
+from glasslib.simulate.engine import counters
+from glasslib.simulate.systems import SYSTEMS, get_system
 
 FAST = dict(melt_time=1.0, quench_rate=1000.0, anneal_time=0.5)
 
@@ -36,15 +37,15 @@ def test_build_resumes_and_never_leaves_partial_files(tmp_path, monkeypatch):
     assert files == ["00000_seed100.extxyz", "manifest.json"]  # no half-written file
     monkeypatch.setattr(sim, "simulate", real)
 
-    before = sim.counters["lammps_runs"]
+    before = counters["lammps_runs"]
     first = (out / "00000_seed100.extxyz").read_bytes()
     res = ds.build(tasks, out, progress=False)
-    assert sim.counters["lammps_runs"] - before == 2  # only the two missing ones
+    assert counters["lammps_runs"] - before == 2  # only the two missing ones
     assert (res.computed, res.skipped) == (2, 1)
     assert (out / "00000_seed100.extxyz").read_bytes() == first
-    before = sim.counters["lammps_runs"]
+    before = counters["lammps_runs"]
     res = ds.build(tasks, out, progress=False)
-    assert sim.counters["lammps_runs"] == before and res.computed == 0
+    assert counters["lammps_runs"] == before and res.computed == 0
     frames = [ase.io.read(p) for p in res.paths]
     assert [f.info["seed"] for f in frames] == [100, 101, 102]
 

@@ -1,4 +1,4 @@
-"""Tests for glasslib.diffusion: VE SDE algebra, periodic perturbation, preconditioning, DSM loss."""
+"""Tests for glasslib.diffusion.sde: VE SDE algebra, periodic perturbation, preconditioning, DSM loss."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 import torch
 from torch import nn
 
-from glasslib.diffusion import VESDE, Denoiser, dsm_loss, perturb, sample_sigma
-from glasslib.errors import InputError
-from glasslib.geometry import to_fractional
-from glasslib.structures import concatenate, from_ase
+from glasslib.diffusion.sde import VESDE, Denoiser, dsm_loss, perturb, sample_sigma
+from glasslib.core.errors import InputError
+from glasslib.core.geometry import to_fractional
+from glasslib.core.structures import concatenate, from_ase
 
 
 def _structures(n_sys=2, n=40, length=6.0):

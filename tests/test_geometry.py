@@ -1,4 +1,4 @@
-"""Tests for glasslib.geometry: wrapping, minimum image and neighbour pairs (vesin vs dense)."""
+"""Tests for glasslib.core.geometry: wrapping, minimum image and neighbour pairs (vesin vs dense)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from glasslib.errors import InputError
-from glasslib.geometry import (
+from glasslib.core.errors import InputError
+from glasslib.core.geometry import (
     dense_pairs,
     half_to_full,
     heights,
@@ -23,7 +23,7 @@ from glasslib.geometry import (
     wrap,
     wrap_positions,
 )
-from glasslib.structures import Structures, concatenate, from_ase
+from glasslib.core.structures import Structures, concatenate, from_ase
 
 TRICLINIC = np.array([[5.0, 0.0, 0.0], [1.3, 4.6, 0.0], [-0.8, 1.1, 5.4]])
 SKEWED = np.array([[3.0, 0.0, 0.0], [7.4, 2.0, 0.0], [-4.1, 5.3, 2.5]])  # face distances 0.29, 0.85, 2.5 Å
@@ -100,7 +100,7 @@ def test_half_and_full_counts():
 
 def test_batched_pairs_match_single_systems():
     a, b = _random(TRICLINIC, 8, seed=1), _random(SKEWED, 5, seed=2)
-    from glasslib.structures import concatenate
+    from glasslib.core.structures import concatenate
 
     both = concatenate([a, b])
     p = neighbor_pairs(both, 3.0)

@@ -1,4 +1,4 @@
-"""Tests for glasslib.guidance: DPS gradient through the Tweedie estimate, normalisation, schedules,
+"""Tests for glasslib.diffusion.guidance: DPS gradient through the Tweedie estimate, normalisation, schedules,
 and guidance lowering a toy spectral mismatch."""
 
 from __future__ import annotations
@@ -11,22 +11,22 @@ import numpy as np
 import pytest
 import torch
 
-from glasslib.diffusion import VESDE, Denoiser
-from glasslib.errors import InputError
-from glasslib.geometry import neighbor_pairs
-from glasslib.guidance import (
+from glasslib.diffusion.sde import VESDE, Denoiser
+from glasslib.core.errors import InputError
+from glasslib.core.geometry import neighbor_pairs
+from glasslib.diffusion.guidance import (
     constant,
     coordination_penalty,
-    gr_observable,
     ramp,
-    target_from_structures,
     window,
     with_autoguidance,
     with_spectral_guidance,
 )
-from glasslib.model import ScoreNet, ScoreNetConfig
-from glasslib.sampling import cubic_cell, initial_noise, sample, time_grid
-from glasslib.structures import from_ase
+from glasslib.diffusion.model import ScoreNet, ScoreNetConfig
+from glasslib.spectra.kinds import KINDS
+from glasslib.spectra.targets import Target
+from glasslib.diffusion.sampling import cubic_cell, initial_noise, sample, time_grid
+from glasslib.core.structures import from_ase
 
 SDE = VESDE(k=3.0, sigma_min=0.01)
 S0 = 0.3
@@ -160,12 +160,13 @@ def test_guidance_lowers_toy_mismatch():
 def test_gr_guidance_lowers_gr_error():
     """g(r) of diamond Si (16 atoms at 2.3 g/cm³) as the target; zero score (uniform prior)."""
     r = torch.linspace(0.1, 4.0, 40, dtype=torch.float64)
-    obs = gr_observable(r, sigma=0.15)
+    obs = KINDS["gr"].observable(r, smearing=0.15)
     cell = cubic_cell(16, 14, 2.3)
     a = float(cell[0, 0]) / 2 ** (1 / 3)  # 8-atom cubic diamond cells, stacked twice along z
     ref = from_ase(ase.build.bulk("Si", "diamond", a=a, cubic=True).repeat((1, 1, 2)))
     assert math.isclose(float(ref.mass_density), 2.3, rel_tol=1e-9)
-    target = target_from_structures(obs, ref)
+    target = Target.from_structures("gr", ref, r, smearing=0.15).values()
+    assert torch.allclose(target, obs(ref).mean(0))  # the same curve by both routes
     zero = lambda x, t: torch.zeros_like(x.positions)
     plain = _run(zero, n_sys=2)
     guided = _run(with_spectral_guidance(zero, [obs], [target], sigma_fn=SDE.sigma, step_size=2.0, normalize="sigma"), n_sys=2)
@@ -202,7 +203,7 @@ def _gaussian_score(width):
 
 
 def _points(n_sys, n, gen, std):
-    from glasslib.structures import Structures
+    from glasslib.core.structures import Structures
 
     total = n_sys * n
     return Structures(positions=std * torch.randn(total, 3, generator=gen, dtype=torch.float64),

@@ -1,4 +1,4 @@
-"""Tests for glasslib.histogram: the windowed Gaussian kernel and the plain histogram."""
+"""Tests for glasslib.spectra.histogram: the windowed Gaussian kernel and the plain histogram."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-import glasslib.histogram as histogram
-from glasslib.errors import InputError
-from glasslib.histogram import smeared_histogram
+import glasslib.spectra.histogram as histogram
+from glasslib.core.errors import InputError
+from glasslib.spectra.histogram import smeared_histogram
 
 
 def _dense(x, w, group, n_groups, start, dx, n_bins, sigma):

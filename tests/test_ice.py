@@ -1,4 +1,4 @@
-"""glasslib.ice: proton-disordered ice Ih obeying the Bernal-Fowler rules."""
+"""glasslib.simulate.ice: proton-disordered ice Ih obeying the Bernal-Fowler rules, and its builder engine."""
 
 from __future__ import annotations
 
@@ -8,8 +8,13 @@ import numpy as np
 import pytest
 from ase.neighborlist import neighbor_list
 
-from glasslib.errors import InputError
-from glasslib.ice import ice_ih, ice_rule_report, orthorhombic_ice_oxygens, supercell_for
+from glasslib.analysis.ovito_adapter import chill_plus
+from glasslib.core.errors import InputError
+from glasslib.core.structures import from_ase
+from glasslib.core.units import AMU_PER_A3_TO_G_PER_CM3
+from glasslib.simulate.ice import IceBuilder, ice_ih, ice_rule_report, orthorhombic_ice_oxygens, supercell_for
+from glasslib.simulate.systems import get_system
+from glasslib.simulate.tasks import make_task, simulate
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +52,7 @@ def test_molecular_geometry_and_density(ice):
         assert abs(ang - 104.52) < 1e-6
         assert np.all(np.isfinite(o))
     mass = len(ice) // 3 * 18.015
-    rho = mass / ice.get_volume() * 1.66053906660
+    rho = mass / ice.get_volume() * AMU_PER_A3_TO_G_PER_CM3
     assert abs(rho - 0.92) < 0.005 and abs(ice.info["density_g_cm3"] - rho) < 1e-9
 
 
@@ -70,9 +75,6 @@ def test_zero_dipole_and_disorder():
 
 
 def test_chill_plus_recognises_hexagonal_ice(ice):
-    from glasslib.ovito_adapter import chill_plus
-    from glasslib.structures import from_ase
-
     assert chill_plus(from_ase(ice), cutoff=3.5)[0]["counts"]["hexagonal_ice"] == 128
 
 
@@ -85,3 +87,16 @@ def test_supercells_and_errors():
         ice_ih(0, 1, 1)
     o8, cell = orthorhombic_ice_oxygens()
     assert o8.shape == (8, 3) and np.allclose(np.diag(cell), [4.518, 4.518 * math.sqrt(3), 7.356])
+
+
+def test_ice_builder_system():
+    a = simulate(make_task("ice-Ih", n_atoms=96, seed=4))
+    rep = ice_rule_report(a)
+    assert np.all(rep["covalent_h"] == 2) and np.all(rep["accepted"] == 2)
+    assert abs(a.info["density_g_cm3"] - 0.92) < 0.005 and a.info["system"] == "ice-Ih"
+    with pytest.raises(InputError, match="multiple of 24"):
+        make_task("ice-Ih", n_atoms=99)
+    assert isinstance(get_system("ice-Ih").engine, IceBuilder)
+    b = simulate(make_task("ice-Ih", n_atoms=96, seed=4, density=0.95))
+    assert abs(b.info["density_g_cm3"] - 0.95) < 1e-12 and b.info["target_density_g_cm3"] == 0.95
+    np.testing.assert_allclose(b.cell.volume * 0.95, a.cell.volume * a.info["density_g_cm3"], rtol=1e-12)

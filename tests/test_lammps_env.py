@@ -1,4 +1,4 @@
-"""glasslib.lammps_env: LAMMPS loads without LD_LIBRARY_PATH; errors are one line."""
+"""glasslib.simulate.lammps_env: LAMMPS loads without LD_LIBRARY_PATH; errors are one line."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from glasslib.errors import InputError
-from glasslib.lammps_env import (
+from glasslib.core.errors import InputError
+from glasslib.simulate.lammps_env import (
     LammpsError,
     find_libmpi,
     lammps_version,
@@ -33,7 +33,7 @@ def test_libmpi_is_found_next_to_the_interpreter():
 
 def test_open_lammps_in_a_fresh_process_without_ld_library_path(tmp_path):
     code = (
-        "from glasslib.lammps_env import open_lammps\n"
+        "from glasslib.simulate.lammps_env import open_lammps\n"
         "lmp = open_lammps()\n"
         "lmp.commands_string('units metal\\nregion b block 0 5 0 5 0 5\\ncreate_box 1 b')\n"
         "print('version', lmp.version())\n"
@@ -49,7 +49,7 @@ def test_open_lammps_in_a_fresh_process_without_ld_library_path(tmp_path):
 
 def test_bad_glasslib_libmpi_is_a_clear_error(tmp_path):
     code = (
-        "from glasslib.lammps_env import load_lammps, LammpsUnavailableError\n"
+        "from glasslib.simulate.lammps_env import load_lammps, LammpsUnavailableError\n"
         "try:\n    load_lammps()\nexcept LammpsUnavailableError as e:\n    print('ERR', e)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path,

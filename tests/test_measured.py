@@ -1,4 +1,4 @@
-"""Tests for glasslib.measured: readers of the shared measured files, conversions, bad input."""
+"""Tests for glasslib.spectra.measured: readers of the shared measured files, conversions, bad input."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import math
 import pytest
 import torch
 
-from glasslib.errors import InputError
-from glasslib.form_factors import neutron_scattering_lengths, xray_form_factors
-from glasslib.measured import (
+from glasslib.core.errors import InputError
+from glasslib.spectra.form_factors import neutron_scattering_lengths, xray_form_factors
+from glasslib.spectra.measured import (
     MeasuredSpectrum,
     convert,
     normalize_quantity,
@@ -18,7 +18,7 @@ from glasslib.measured import (
     read_spectrum,
     to_grid,
 )
-from glasslib.paths import data_path
+from glasslib.core.paths import data_path
 
 NIMROD = "SiO2/SiO2_NIMROD.mint01"
 

@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from glasslib.errors import InputError
-from glasslib.metrics import (
+from glasslib.core.errors import InputError
+from glasslib.analysis.metrics import (
     ASYMPTOTES,
     error_diversity,
     error_diversity_table,

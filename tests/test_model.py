@@ -1,4 +1,4 @@
-"""Tests for glasslib.model: symmetries of the score network (float64), batching, stability."""
+"""Tests for glasslib.diffusion.model: symmetries of the score network (float64), batching, stability."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from glasslib.errors import InputError
-from glasslib.model import ScoreNet, ScoreNetConfig
-from glasslib.structures import Structures, concatenate, from_ase
+from glasslib.core.errors import InputError
+from glasslib.diffusion.model import ScoreNet, ScoreNetConfig
+from glasslib.core.structures import Structures, concatenate, from_ase
 
 CELL = np.array([[5.2, 0.0, 0.0], [1.1, 4.9, 0.0], [-0.7, 0.8, 5.5]])
 
@@ -190,7 +190,7 @@ def test_smooth_across_angular_cutoff(net):
 
 
 def test_edge_chunks_cover_the_pairs():
-    from glasslib.model import edge_chunks
+    from glasslib.diffusion.model import edge_chunks
 
     assert edge_chunks(0, 4) == [] and edge_chunks(5, 4, start=5) == []
     assert edge_chunks(10, 4) == [slice(0, 4), slice(4, 8), slice(8, 10)]
@@ -201,7 +201,7 @@ def test_edge_chunks_cover_the_pairs():
 def test_chunked_pairs_equal_one_chunk(net, monkeypatch):
     """The per-pair work run in chunks of 7 pairs (many chunks, the last angular one short) gives
     the same outputs and position gradients as one chunk."""
-    import glasslib.model as model
+    import glasslib.diffusion.model as model
 
     x = concatenate([_structure(10, seed=3), _structure(7, seed=4)])
 

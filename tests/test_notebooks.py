@@ -7,10 +7,13 @@ touches ``figures/``.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
+
+from notebook_expectations import EXPECTED, check
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
@@ -41,3 +44,16 @@ def test_notebook_runs_in_smoke_profile(path, tmp_path):
     assert figure.stat().st_size > 10_000
     summary = json.loads(figure.with_suffix(".json").read_text())
     assert summary["profile"] == "smoke"
+    failures = check(path.stem, summary)
+    assert not failures, "\n".join(failures)
+
+
+def test_every_notebook_has_expectations():
+    assert {p.stem for p in NOTEBOOKS} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebooks_speak_of_science_not_task_numbers(path):
+    nb = nbformat.read(path, as_version=4)
+    text = "\n".join(c.source for c in nb.cells)
+    assert not re.search(r"\b(issue|task)s? ?#?\d", text, re.I), "notebooks cite no internal issue/task numbers"

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-
 import ase
 import ase.build
 import numpy as np
 import pytest
 
-from glasslib.errors import InputError
-from glasslib.ice import ice_ih
-from glasslib.structures import concatenate, from_ase
+from glasslib.analysis import ovito_adapter as ov
+from glasslib.core.errors import InputError
+from glasslib.core.structures import concatenate, from_ase
+from glasslib.simulate.ice import ice_ih
 
 from crystals import diamond, lonsdaleite
-
-from glasslib import ovito_adapter as ov
 
 
 def test_identify_diamond_cubic_and_hexagonal_in_one_batch():

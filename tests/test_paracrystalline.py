@@ -1,4 +1,5 @@
-"""glasslib.paracrystalline: diamond grains in an amorphous Si matrix, OVITO crystalline fraction."""
+"""glasslib.simulate.paracrystalline: diamond grains in an amorphous Si matrix, relaxed by the
+matrix's engine; the crystalline fraction measured with OVITO (glasslib.analysis)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,21 @@ import pytest
 from ase.build import bulk
 from ase.neighborlist import neighbor_list
 
-from glasslib.errors import InputError
-from glasslib.paracrystalline import A_SI, diamond_fraction, diamond_sphere, insert_crystallites
-from glasslib.systems import cubic_box_length, random_positions
+from glasslib.analysis import crystallinity
+from glasslib.core.errors import InputError
+from glasslib.core.structures import from_ase
+from glasslib.core.units import cubic_box_length
+from glasslib.simulate.paracrystalline import A_SI, ParacrystallineBuilder, diamond_sphere, insert_crystallites
+from glasslib.simulate.placement import random_positions
+from glasslib.simulate.systems import get_system
+from glasslib.simulate.tasks import make_task, simulate
 
+
+def diamond_fraction(atoms) -> dict:
+    """``cubic``: fraction of cubic-diamond atoms; ``crystalline``: cubic or hexagonal diamond atoms plus
+    their first and second diamond neighbours (OVITO's IdentifyDiamondModifier)."""
+    res = crystallinity(from_ase(atoms))[0]
+    return {"cubic": res["diamond_type_fractions"].get("cubic_diamond", 0.0), "crystalline": res["crystallinity"]}
 
 
 def _random_matrix(n=512, density=2.28, seed=0):
@@ -55,8 +67,6 @@ def test_insert_crystallites():
 
 
 def test_paracrystalline_system_options():
-    from glasslib.simulate import make_task
-
     t = make_task("paracrystalline", n_atoms=512, options={"n_grains": 1})
     assert dict(t.options) == {"n_grains": 1.0, "grain_radius": 7.5, "relax_temperature": 300.0, "relax_time": 10.0}
     with pytest.raises(InputError, match="unknown option"):
@@ -68,14 +78,29 @@ def test_paracrystalline_system_options():
 @pytest.mark.slow
 def test_paracrystalline_si_keeps_its_grain_after_relaxation():
     """512-atom SW matrix (100 K/ps), one 7.5 A grain, 5 ps at 300 K + minimisation (~20 s)."""
-    from glasslib.simulate import make_task, simulate
-
     task = make_task("paracrystalline", n_atoms=512, seed=1, melt_temperature=2500.0, melt_time=2.0,
                      quench_rate=100.0, anneal_time=1.0, options={"n_grains": 1, "relax_time": 5.0})
-    a = simulate(task)
+    system = get_system("paracrystalline")
+    matrix, inserted, a = system.engine.stages(task, system)
     info = a.info
-    print({k: round(v, 3) for k, v in info.items() if "fraction" in k})
+    fractions = {"matrix": diamond_fraction(matrix)["crystalline"], "inserted": diamond_fraction(inserted)["crystalline"],
+                 "relaxed": diamond_fraction(a)["crystalline"]}
+    print({k: round(v, 3) for k, v in fractions.items()})
     assert info["system"] == "a-Si-paracrystalline" and info["matrix_system"] == "a-Si-SW"
-    assert info["matrix_crystalline_fraction"] < 0.02
-    assert info["crystalline_fraction"] > 0.08  # the grain (87 of ~500 atoms) survives
+    assert fractions["matrix"] < 0.02
+    assert fractions["relaxed"] > 0.08  # the grain (87 of ~500 atoms) survives
     assert info["minimized"] and info["grain_atoms"] == 87
+
+
+def test_builder_runs_the_matrix_with_its_own_engine():
+    system = get_system("paracrystalline")
+    assert isinstance(system.engine, ParacrystallineBuilder) and system.engine.matrix is get_system("a-Si-SW")
+    task = make_task(system, n_atoms=216, seed=1, options={"n_grains": 1})
+    matrix_task = system.engine.matrix_task(task)
+    assert matrix_task.system == "a-Si-SW" and matrix_task.options == () and matrix_task.protocol == task.protocol
+    assert (matrix_task.n_atoms, matrix_task.density) == (task.n_atoms, task.density)
+    assert matrix_task.seed != task.seed and matrix_task == system.engine.matrix_task(task)
+    a = simulate(make_task(system, n_atoms=216, seed=1, melt_time=0.1, quench_rate=50000.0, anneal_time=0.0,
+                           options={"n_grains": 1, "grain_radius": 4.0, "relax_time": 0.1}))
+    assert a.info["system"] == "a-Si-paracrystalline" and a.info["start"] == "given structure"
+    assert "crystalline_fraction" not in a.info  # a measurement, made in glasslib.analysis

@@ -1,4 +1,4 @@
-"""Tests for glasslib.rdf: analytic cases, two routes, OVITO/ASE, gradients and invariances."""
+"""Tests for glasslib.spectra.rdf: analytic cases, two routes, OVITO/ASE, gradients and invariances."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from glasslib.errors import InputError
-from glasslib import ovito_adapter
-from glasslib.geometry import dense_pairs, half_to_full, neighbor_pairs
-from glasslib.rdf import (
+from glasslib.core.errors import InputError
+from glasslib.analysis import ovito_adapter
+from glasslib.core.geometry import dense_pairs, half_to_full, neighbor_pairs
+from glasslib.spectra.rdf import (
     PairDistribution,
     differential_correlation,
     pair_distribution,
@@ -24,7 +24,7 @@ from glasslib.rdf import (
     total_correlation,
     weighted_g,
 )
-from glasslib.structures import Structures, concatenate, from_ase, read_structures, to_ase
+from glasslib.core.structures import Structures, concatenate, from_ase, read_structures, to_ase
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 ASI_XYZ = DATA / "a-Si/glass-epsr_Si_2.5_00.xyz"

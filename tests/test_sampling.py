@@ -1,4 +1,4 @@
-"""Tests for glasslib.sampling: time grid, start state, and the sampler on a Gaussian with exact score."""
+"""Tests for glasslib.diffusion.sampling: time grid, start state, and the sampler on a Gaussian with exact score."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import math
 import pytest
 import torch
 
-from glasslib.diffusion import VESDE
-from glasslib.errors import InputError
-from glasslib.geometry import to_fractional
-from glasslib.sampling import cubic_cell, initial_noise, sample, time_grid
-from glasslib.structures import Structures
+from glasslib.diffusion.sde import VESDE
+from glasslib.core.errors import InputError
+from glasslib.core.geometry import to_fractional
+from glasslib.diffusion.sampling import cubic_cell, initial_noise, sample, time_grid
+from glasslib.core.structures import Structures
 
 SDE = VESDE(k=3.0, sigma_min=0.01)
 MU = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
@@ -127,7 +127,7 @@ def test_cli_sample_end_to_end(tmp_path):
 
     from glasslib.cli import sample as cli_sample
     from glasslib.cli import train as cli_train
-    from glasslib.structures import read_structures
+    from glasslib.core.structures import read_structures
 
     frames = []
     for k in range(3):

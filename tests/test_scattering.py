@@ -1,4 +1,4 @@
-"""Tests for glasslib.form_factors and glasslib.scattering.
+"""Tests for glasslib.spectra.form_factors and glasslib.spectra.scattering.
 
 Evidence, per STYLE §11: analytic cases (two atoms, S → 1 at high Q, f₀(0) = Z, closed-form
 transforms), two routes that agree (histogram Debye vs exact pair Debye vs transform of
@@ -16,28 +16,28 @@ import numpy as np
 import pytest
 import torch
 
-from glasslib.errors import InputError
-from glasslib.form_factors import (
+from glasslib.core.errors import InputError
+from glasslib.spectra.form_factors import (
     element_symbol,
     neutron_scattering_lengths,
     scattering_weights,
     xray_form_factors,
 )
-from glasslib.geometry import dense_pairs, neighbor_pairs, wrap
-from glasslib.measured import convert, read_mint01
-from glasslib.metrics import r_factor
-from glasslib.paths import data_path
-from glasslib.rdf import PairDistribution, pair_distribution
-from glasslib.scattering import (
+from glasslib.core.geometry import dense_pairs, neighbor_pairs, wrap
+from glasslib.spectra.measured import convert, read_mint01
+from glasslib.analysis.metrics import r_factor
+from glasslib.core.paths import data_path
+from glasslib.spectra.rdf import PairDistribution, pair_distribution
+from glasslib.spectra.scattering import (
     _binned_sinc_sum,
-    debye_structure_factor,
+    structure_factor,
     fq_from_pdf,
     pdf_from_fq,
     structure_factor_from_gr,
     total_structure_factor,
     uniform_background,
 )
-from glasslib.structures import Structures, concatenate, read_structures
+from glasslib.core.structures import Structures, concatenate, read_structures
 
 A_SI = "a-Si/glass-epsr_Si_2.5_00.xyz"
 DM2 = "SiO2/dm2_bks_glass/sio2_3000_glass_0_1k_sample0.dat"
@@ -138,7 +138,7 @@ def test_unknown_element_or_isotope_is_a_clear_error():
         scattering_weights([14], q, "electron")
     s = _two_atoms(2.0, species=(84, 84))
     with pytest.raises(InputError, match="Po") as exc:
-        debye_structure_factor(s, q, radiation="neutron", periodic=False)
+        structure_factor(s, q, radiation="neutron", periodic=False)
     assert "\n" not in str(exc.value)
 
 
@@ -147,11 +147,11 @@ def test_unknown_element_or_isotope_is_a_clear_error():
 def test_two_atom_cluster_is_one_plus_sinc(method, tol):
     d = 2.3456
     q = torch.arange(0.0, 30.0, 0.05, dtype=torch.float64)
-    sf = debye_structure_factor(_two_atoms(d), q, periodic=False, method=method)
+    sf = structure_factor(_two_atoms(d), q, periodic=False, method=method)
     exact = 1.0 + torch.sinc(q * d / math.pi)
     assert (sf.s[0] - exact).abs().max() < tol
     # Si–O dimer: S − 1 = f_Si f_O sinc(Qd) / ⟨f⟩²  with ⟨f⟩ = (f_Si + f_O)/2
-    sf = debye_structure_factor(_two_atoms(d, (8, 14)), q, periodic=False, method=method)
+    sf = structure_factor(_two_atoms(d, (8, 14)), q, periodic=False, method=method)
     f = xray_form_factors([8, 14], q)
     exact = 1.0 + f[0] * f[1] * torch.sinc(q * d / math.pi) / (0.5 * (f[0] + f[1])) ** 2
     assert (sf.s[0] - exact).abs().max() < tol
@@ -161,14 +161,14 @@ def test_two_atom_cluster_is_one_plus_sinc(method, tol):
 def test_periodic_operator_needs_periodic_structures_or_cluster_mode():
     q = torch.linspace(1, 10, 4, dtype=torch.float64)
     with pytest.raises(InputError, match="not periodic"):
-        debye_structure_factor(_two_atoms(2.0), q)
-    assert debye_structure_factor(_two_atoms(2.0), q, periodic=False).s.shape == (1, 4)
+        structure_factor(_two_atoms(2.0), q)
+    assert structure_factor(_two_atoms(2.0), q, periodic=False).s.shape == (1, 4)
     with pytest.raises(InputError, match="method"):
-        debye_structure_factor(_small(), q, method="fft")
+        structure_factor(_small(), q, method="fft")
     with pytest.raises(InputError, match="window"):
-        debye_structure_factor(_small(), q, window="hann")
+        structure_factor(_small(), q, window="hann")
     with pytest.raises(InputError, match="Q grid"):
-        debye_structure_factor(_small(), torch.tensor([[1.0]]))
+        structure_factor(_small(), torch.tensor([[1.0]]))
 
 
 def test_uniform_background_closed_forms_match_quadrature():
@@ -184,21 +184,21 @@ def test_uniform_background_closed_forms_match_quadrature():
 
 def test_structure_factor_tends_to_one_at_high_q(a_si):
     q = torch.arange(20.0, 40.0, 0.1, dtype=torch.float64)
-    dev = (debye_structure_factor(a_si, q).s[0] - 1).abs()
+    dev = (structure_factor(a_si, q).s[0] - 1).abs()
     assert dev[q >= 35].max() < 0.01
     assert dev[q >= 35].max() < dev[q < 25].max()
     # and S(Q) of a glass is small at low Q (no forward-scattering spike: background removed)
-    s_low = debye_structure_factor(a_si, torch.tensor([0.5, 0.8], dtype=torch.float64)).s
+    s_low = structure_factor(a_si, torch.tensor([0.5, 0.8], dtype=torch.float64)).s
     assert bool((s_low.abs() < 0.2).all())
 
 
 def test_instrument_effects():
     s = _small(n=12)
     q = torch.arange(0.5, 15.0, 0.05, dtype=torch.float64)
-    base = debye_structure_factor(s, q, cutoff=5.0)
-    dw = debye_structure_factor(s, q, cutoff=5.0, biso=0.5)
+    base = structure_factor(s, q, cutoff=5.0)
+    dw = structure_factor(s, q, cutoff=5.0, biso=0.5)
     assert torch.allclose(dw.s - 1, (base.s - 1) * torch.exp(-0.5 * q**2 / (8 * math.pi**2)))
-    broad = debye_structure_factor(s, q, cutoff=5.0, qbroad=0.3)
+    broad = structure_factor(s, q, cutoff=5.0, qbroad=0.3)
     assert (broad.s - 1).abs().max() < (base.s - 1).abs().max()  # smoother
     assert torch.allclose((broad.s - 1).sum(), (base.s - 1).sum(), rtol=0.05)  # area kept away from the edges
 
@@ -213,14 +213,14 @@ def test_debye_routes_and_gr_transform_agree_on_a_3000_atom_glass(sio2, radiatio
     """
     rc, dr = 12.0, 0.005
     q = torch.arange(0.5, 20.0 + 1e-9, 0.05, dtype=torch.float64)
-    hist = debye_structure_factor(sio2, q, radiation=radiation, cutoff=rc, method="histogram")
+    hist = structure_factor(sio2, q, radiation=radiation, cutoff=rc, method="histogram")
     pd = pair_distribution(sio2, torch.arange(0.0, rc + dr / 2, dr, dtype=torch.float64))
     route_a = structure_factor_from_gr(pd, q, radiation=radiation, lorch=True, rmax=rc)
     m = q >= 1.0
     assert (hist.s - route_a.s)[:, m].abs().max() < 1e-3  # measured 1.4e-4
     assert (hist.partials - route_a.partials)[..., m].abs().max() < 2e-3  # measured 3.2e-4
     qs = q[::4]
-    exact = debye_structure_factor(sio2, qs, radiation=radiation, cutoff=rc, method="pairs")
+    exact = structure_factor(sio2, qs, radiation=radiation, cutoff=rc, method="pairs")
     assert (hist.s[:, ::4] - exact.s).abs().max() < 1e-4  # measured 1e-5 (dr = 0.002 Å)
     assert (hist.partials[..., ::4] - exact.partials).abs().max() < 1e-4
     assert torch.allclose(hist.partials, hist.partials.transpose(1, 2))
@@ -233,9 +233,9 @@ def test_dense_and_neighbor_list_pairs_give_the_same_structure_factor():
     batch = concatenate([s, _small(seed=4, n=7, box=5.5)])  # one group per system and species pair
     for structures in (s, one_element, batch):
         for method in ("pairs", "histogram"):
-            lean = debye_structure_factor(structures, q, cutoff=6.5, method=method)
-            dense = debye_structure_factor(structures, q, cutoff=6.5, method=method, pairs=dense_pairs(structures, 6.5))
-            full = debye_structure_factor(
+            lean = structure_factor(structures, q, cutoff=6.5, method=method)
+            dense = structure_factor(structures, q, cutoff=6.5, method=method, pairs=dense_pairs(structures, 6.5))
+            full = structure_factor(
                 structures, q, cutoff=6.5, method=method, pairs=neighbor_pairs(structures, 7.0, full=True)
             )
             assert torch.allclose(lean.s, dense.s, atol=1e-12)
@@ -267,7 +267,7 @@ def test_cluster_debye_matches_debyecalculator(a_si, sio2):
         warnings.simplefilter("ignore")
         iq_dc = torch.as_tensor(dc.iq((symbols, c.positions.numpy()))[1])
     for method, tol in (("pairs", 1e-6), ("histogram", 1e-4)):
-        sf = debye_structure_factor(c, q, periodic=False, method=method)
+        sf = structure_factor(c, q, periodic=False, method=method)
         intensity = c.n_atoms * sf.mean_weight[0] ** 2 * sf.s[0]
         assert ((intensity - 2 * iq_dc) / (2 * iq_dc)).abs().max() < tol
     # two elements, X-ray and neutron: S − 1 = 2·sq_DC
@@ -278,7 +278,7 @@ def test_cluster_debye_matches_debyecalculator(a_si, sio2):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             sq_dc = torch.as_tensor(dc.sq((symbols, c.positions.numpy()))[1])
-        sf = debye_structure_factor(c, q, periodic=False, radiation=radiation, isotopes=isotopes, method="pairs")
+        sf = structure_factor(c, q, periodic=False, radiation=radiation, isotopes=isotopes, method="pairs")
         assert ((sf.s[0] - 1) - 2 * sq_dc).abs().max() < 1e-6  # measured 3e-8
         assert ((sf.s[0] - 1) - sq_dc).abs().max() > 0.1  # the halved convention is visibly different
         if radiation == "xray":  # f₀ evaluated at Q instead of s = Q/4π: clearly wrong
@@ -298,7 +298,7 @@ def test_sio2_glass_neutron_sq_matches_nimrod_and_wrong_conventions_do_not(sio2)
     meas = convert(meas, "sq", composition={"Si": 1, "O": 2})
     q = meas.x[meas.x >= 0.5]
     target = meas.y[meas.x >= 0.5] - 1
-    sf = debye_structure_factor(sio2, q, radiation="neutron", cutoff=10.0)
+    sf = structure_factor(sio2, q, radiation="neutron", cutoff=10.0)
     model = sf.s[0] - 1
     r_ok = r_factor(model, target).item()
     assert r_ok < 0.35
@@ -337,11 +337,11 @@ def test_pdf_from_fq_of_a_gaussian_pair_peak_and_back():
 
 def test_debye_fq_transforms_to_the_reduced_pdf(a_si):
     """G(r) from the Debye F(Q) (Q ≤ 30 Å⁻¹) reproduces 4πρ₀r[g(r) − 1] of the same structure."""
-    from glasslib.rdf import reduced_pdf
+    from glasslib.spectra.rdf import reduced_pdf
 
     q = torch.arange(0.0, 30.0, 0.02, dtype=torch.float64)
     r = torch.arange(0.0, 7.0, 0.02, dtype=torch.float64)
-    sf = debye_structure_factor(a_si, q, cutoff=15.0, window=None, biso=0.1)
+    sf = structure_factor(a_si, q, cutoff=15.0, window=None, biso=0.1)
     g = pdf_from_fq(q, sf.f, r, lorch=False)
     pd = pair_distribution(a_si, r, sigma=math.sqrt(0.1) / (2 * math.pi))  # biso = 8π²σ²/2 ⇔ σ = √B/2π
     ref = reduced_pdf(pd)
@@ -358,7 +358,7 @@ def test_gradcheck_debye_both_methods_positions_and_cell():
     for method in ("pairs", "histogram"):
         def f(pos, cell, method=method):
             s = base.replace(positions=pos, cell=cell)
-            out = debye_structure_factor(s, q, radiation="xray", cutoff=4.5, method=method, dr=0.01)
+            out = structure_factor(s, q, radiation="xray", cutoff=4.5, method=method, dr=0.01)
             return out.s, out.partials
 
         pos = base.positions.clone().requires_grad_(True)
@@ -368,7 +368,7 @@ def test_gradcheck_debye_both_methods_positions_and_cell():
     one = _small(seed=2, n=5, box=4.5, species=(14,))  # single element: pair distances without species groups
 
     def f1(pos, cell=one.cell):
-        return debye_structure_factor(one.replace(positions=pos, cell=cell), q, cutoff=4.0, dr=0.01).s
+        return structure_factor(one.replace(positions=pos, cell=cell), q, cutoff=4.0, dr=0.01).s
 
     pos = one.positions.clone().requires_grad_(True)
     assert torch.autograd.gradcheck(f1, (pos,), eps=1e-6, atol=1e-6, rtol=1e-4)
@@ -377,7 +377,7 @@ def test_gradcheck_debye_both_methods_positions_and_cell():
     cl = _two_atoms(2.1, (8, 14))
 
     def g(pos):
-        return debye_structure_factor(cl.replace(positions=pos), q, periodic=False, method="pairs").s
+        return structure_factor(cl.replace(positions=pos), q, periodic=False, method="pairs").s
 
     assert torch.autograd.gradcheck(g, (cl.positions.clone().requires_grad_(True),))
 
@@ -436,7 +436,7 @@ def test_gradcheck_smeared_gr_through_transform():
 # --------------------------------------------------------------------- invariance
 def test_debye_is_invariant_under_permutation_translation_lattice_shifts_and_supercell(a_si):
     q = torch.arange(0.5, 20.0, 0.1, dtype=torch.float64)
-    ref = debye_structure_factor(a_si, q, cutoff=10.0).s
+    ref = structure_factor(a_si, q, cutoff=10.0).s
     g = torch.Generator().manual_seed(0)
     n = a_si.n_atoms
     perm = torch.randperm(n, generator=g)
@@ -445,12 +445,12 @@ def test_debye_is_invariant_under_permutation_translation_lattice_shifts_and_sup
     lattice = torch.randint(-2, 3, (n, 3), generator=g).to(torch.float64) @ a_si.cell[0]
     images = a_si.with_positions(a_si.positions + lattice)
     for variant in (permuted, shifted, images):
-        assert torch.allclose(debye_structure_factor(variant, q, cutoff=10.0).s, ref, atol=1e-10)
+        assert torch.allclose(structure_factor(variant, q, cutoff=10.0).s, ref, atol=1e-10)
     import ase.build
 
-    from glasslib.structures import from_ase, to_ase
+    from glasslib.core.structures import from_ase, to_ase
 
     supercell = from_ase(ase.build.make_supercell(to_ase(a_si)[0], 2 * np.eye(3)))
-    assert torch.allclose(debye_structure_factor(supercell, q, cutoff=10.0).s, ref, atol=1e-10)
-    batch = debye_structure_factor(concatenate([a_si, shifted]), q, cutoff=10.0).s
+    assert torch.allclose(structure_factor(supercell, q, cutoff=10.0).s, ref, atol=1e-10)
+    batch = structure_factor(concatenate([a_si, shifted]), q, cutoff=10.0).s
     assert torch.allclose(batch, ref.expand(2, -1), atol=1e-10)

@@ -1,4 +1,4 @@
-"""Tests for glasslib.structures: the batch type, its validation and file I/O."""
+"""Tests for glasslib.core.structures: the batch type, its validation and file I/O."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from glasslib.errors import InputError
-from glasslib.structures import concatenate, from_ase, read_structures, to_ase, write_extxyz
+from glasslib.core.errors import InputError
+from glasslib.core.structures import concatenate, from_ase, read_structures, to_ase, write_extxyz
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 DIAMOND_POSCAR = DATA / "a-C/hsu2024_dgp/poscar/misc/diamond.vasp"

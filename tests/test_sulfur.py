@@ -1,12 +1,13 @@
-"""Starting configurations for liquid sulfur (glasslib.sulfur): geometry, packing, errors."""
+"""Starting configurations for liquid sulfur (glasslib.simulate.sulfur): geometry, packing, errors."""
 
 import math
 
 import numpy as np
 import pytest
 
-from glasslib.errors import InputError
-from glasslib.sulfur import pack_rigid, s8_ring, sulfur_chain, sulfur_start, torsion
+from glasslib.core.errors import InputError
+from glasslib.core.units import cubic_box_length
+from glasslib.simulate.sulfur import pack_rigid, s8_ring, sulfur_chain, sulfur_start, torsion
 
 
 def _angle(a, b, c):
@@ -57,7 +58,7 @@ def test_sulfur_chain_geometry_and_self_avoidance():
 @pytest.mark.parametrize("kind, density", [("rings", 2.0), ("chains", 1.9)])
 def test_sulfur_start_keeps_molecules_whole_and_apart(kind, density):
     n = 64
-    box = (n * 32.06 / density / 0.6022140857) ** (1 / 3)
+    box = cubic_box_length(np.full(n, 32.06), density)
     pos = sulfur_start(n, box, np.random.default_rng(1), kind)
     assert pos.shape == (n, 3) and (pos >= 0).all() and (pos < box).all()
     mol = np.arange(n) // 8

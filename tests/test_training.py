@@ -1,4 +1,4 @@
-"""Tests for glasslib.training: config, exact resume, checkpoint round trip and bad checkpoints."""
+"""Tests for glasslib.diffusion.training: config, exact resume, checkpoint round trip and bad checkpoints."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import ase.build
 import pytest
 import torch
 
-import glasslib.training as training
-from glasslib.errors import InputError
-from glasslib.model import ScoreNetConfig
-from glasslib.structures import from_ase
-from glasslib.training import TrainConfig, data_sha256, load_checkpoint, lr_factor, train, train_stages
+import glasslib.diffusion.training as training
+from glasslib.core.errors import InputError
+from glasslib.diffusion.model import ScoreNetConfig
+from glasslib.core.structures import from_ase
+from glasslib.diffusion.training import TrainConfig, data_sha256, load_checkpoint, lr_factor, train, train_stages
 
 TINY = ScoreNetConfig(cutoff=3.0, angular_cutoff=2.6, hidden=8, channels=2, n_layers=1, n_rbf=6, n_fourier=4)
 
@@ -186,7 +186,7 @@ def test_require_companion_checks_species_sde_and_data():
     """The shipped weak a-Si network is a valid companion of the prior; changed copies are refused."""
     from dataclasses import replace as dc_replace
 
-    from glasslib.paths import data_dir
+    from glasslib.core.paths import data_dir
 
     models = data_dir() / "models" / "asi_sw_prior"
     prior, weak = load_checkpoint(models / "checkpoint.pt"), load_checkpoint(models / "weak" / "checkpoint.pt")

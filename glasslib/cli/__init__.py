@@ -2,7 +2,7 @@
 
 Each subcommand module defines ``register(subparsers)`` which adds its parser and sets
 ``func`` (called with the parsed namespace, returns an exit status). Errors meant for the
-user (:class:`glasslib.errors.GlassError`) become one line on stderr and exit status 2,
+user (:class:`glasslib.core.errors.GlassError`) become one line on stderr and exit status 2,
 with no traceback.
 """
 
@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-from glasslib.errors import GlassError
+from glasslib.core.errors import GlassError
 
 #: subcommand modules, in the order of the data flow
 SUBCOMMANDS = ("simulate", "spectra", "analyze", "rmc", "train", "sample")

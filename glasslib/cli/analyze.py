@@ -5,6 +5,7 @@ Example::
     glass analyze gen_*.extxyz --out report.json
     glass analyze glass.dat --species-map 1=O,2=Si --cutoff Si-O=2.0 --out sio2.json
     glass analyze a-si.xyz --out a-si.json --render a-si.png
+    glass analyze water.extxyz --descriptors water --no-entropy --out water.json
 
 Every frame of every file is one structure. The JSON holds ``settings`` (bond cutoffs and
 other parameters), ``structures`` (one report per structure, with its file and frame) and
@@ -20,8 +21,17 @@ import shlex
 import sys
 from pathlib import Path
 
+import torch
+
+from glasslib.analysis.bonds import bond_cutoffs
+from glasslib.analysis.descriptors import ENTROPY_BANDWIDTH
+from glasslib.analysis.ovito_adapter import render
+from glasslib.analysis.report import DESCRIPTOR_SETS, analyze, named_descriptor_sets
+from glasslib.analysis.tetrahedral import TETRAHEDRAL
 from glasslib.cli.options import parse_species_map
-from glasslib.errors import InputError, atomic_write_text
+from glasslib.core.atomic_io import atomic_write_text
+from glasslib.core.errors import InputError
+from glasslib.core.structures import concatenate, read_structures
 
 
 def register(sub) -> None:
@@ -43,6 +53,10 @@ def register(sub) -> None:
     p.add_argument("--hbond-angle", type=float, default=30.0, help="H-bond H-O...O angle, degrees (default 30)")
     p.add_argument("--entropy-bandwidth", type=float, default=None, help="QUESTS kernel bandwidth (default 0.015)")
     p.add_argument("--no-entropy", action="store_true", help="skip the QUESTS entropy")
+    p.add_argument("--descriptors", default=None, metavar="NAME,...",
+                   help="system-specific descriptor sets to compute for every structure ("
+                        + "; ".join(f"{d.name} = {d.description}" for d in DESCRIPTOR_SETS)
+                        + "), or 'none'; default: the sets that apply to each structure's composition")
     g = p.add_argument_group("snapshot (OVITO)")
     g.add_argument("--render", type=Path, default=None, metavar="IMAGE.png", help="render the first structure")
     g.add_argument("--color-by", default="auto", choices=("auto", "species", "diamond", "chill_plus", "coordination"),
@@ -99,12 +113,14 @@ def _json_safe(x):
     return x
 
 
+def parse_descriptor_sets(text: str | None):
+    """None (by composition), () for ``none``, or the checked names from ``--descriptors``."""
+    if text is None:
+        return None
+    return () if text.strip().lower() == "none" else tuple(d.name for d in named_descriptor_sets(text))
+
+
 def run(args) -> int:
-    import torch
-
-    from glasslib.analysis import ENTROPY_BANDWIDTH, TETRAHEDRAL, analyze, bond_cutoffs
-    from glasslib.structures import concatenate, read_structures
-
     if args.out.exists() and args.out.is_dir():
         raise InputError("output is a directory", args.out)
     if args.render is not None and args.render.suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff"):
@@ -114,6 +130,7 @@ def run(args) -> int:
     size = _size(args.size)
     cutoff = parse_cutoff(args.cutoff)
     species_map = parse_species_map(args.species_map)
+    descriptor_sets = parse_descriptor_sets(args.descriptors)
     batches, labels = [], []
     for path in args.structures:
         b = read_structures(path, format=args.format, species_map=species_map, dtype=torch.float64)
@@ -130,12 +147,11 @@ def run(args) -> int:
         hbond_angle=args.hbond_angle,
         entropy=not args.no_entropy,
         entropy_bandwidth=bandwidth,
+        descriptor_sets=descriptor_sets,
     )
     report["structures"] = [{**label, **rep} for label, rep in zip(labels, report["structures"])]
     header = {"command": " ".join(shlex.quote(a) for a in sys.argv), "inputs": [str(p) for p in args.structures]}
     if args.render is not None:
-        from glasslib.ovito_adapter import render
-
         first = structures[0]
         color_by = args.color_by
         if color_by == "auto":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from glasslib.errors import InputError
+from glasslib.core.errors import InputError
 
 
 def parse_species_map(text: str | None) -> dict[int, str] | None:

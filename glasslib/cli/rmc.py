@@ -29,13 +29,19 @@ import shlex
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from glasslib import rmc
 from glasslib.cli.targets import TargetGroupAction, target_groups
-from glasslib.errors import InputError, atomic_write_text
+from glasslib.core.atomic_io import atomic_write_text
+from glasslib.core.errors import InputError
+from glasslib.core.structures import read_structures, write_extxyz
+from glasslib.rmc import KINDS
+from glasslib.spectra.targets import read_target
+from glasslib.spectra.form_factors import element_symbol
 
 
 def register(sub) -> None:
-    from glasslib.rmc import KINDS
-
     p = sub.add_parser(
         "rmc",
         help="reverse Monte Carlo fit of g(r), S(Q), F(Q) or ADF targets",
@@ -89,8 +95,6 @@ def _float(text: str, what: str) -> float:
 
 def _targets(groups) -> list:
     """Validate the parsed target groups and read each target."""
-    from glasslib.rmc import KINDS, read_target
-
     if not groups:
         raise InputError("no --target given")
     out = []
@@ -122,9 +126,6 @@ def _min_distance(text: str | None):
 
 
 def _start(args, config):
-    from glasslib import rmc
-    from glasslib.form_factors import element_symbol
-
     if args.start in ("random", "liquid"):
         missing = [o for o, v in (("--species", args.species), ("--atoms", args.atoms), ("--density", args.density))
                    if v is None]
@@ -135,8 +136,6 @@ def _start(args, config):
                                     seed=args.seed)
         return rmc.liquid_start(args.species, args.atoms, args.density, seed=args.seed,
                                 temperature=args.liquid_temperature, time_ps=args.liquid_time)
-    from glasslib.structures import read_structures
-
     path = Path(args.start)
     if not path.exists():
         raise InputError("--start must be random, liquid or a structure file; no such file", path)
@@ -176,10 +175,6 @@ def _inputs(args, config, targets) -> dict:
 
 # ---------------------------------------------------------------------------- run
 def _write_outputs(run, out: Path) -> None:
-    import numpy as np
-
-    from glasslib.structures import write_extxyz
-
     write_extxyz(run.structures(), out / "structure.extxyz")
     rows = run.history
     cols = list(dict.fromkeys(k for r in rows for k in r))
@@ -199,8 +194,6 @@ def _write_outputs(run, out: Path) -> None:
 
 
 def run(args) -> int:
-    from glasslib import rmc
-
     if args.seconds is None and args.moves is None:
         raise InputError("give --seconds or --moves (the length of the fit)")
     if args.seconds is not None and not (args.seconds > 0 and math.isfinite(args.seconds)):

@@ -16,8 +16,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from glasslib.errors import InputError
-from glasslib.melt_quench import STARTS
+from glasslib.core.errors import InputError
+from glasslib.simulate.datasets import build, build_spec, dataset_hash, datasets_cache_dir, get_spec, load_specs
+from glasslib.simulate.protocols import STARTS
+from glasslib.simulate.systems import ALIASES, SYSTEMS, UNAVAILABLE, get_system
+from glasslib.simulate.tasks import make_task
 
 
 def register(sub) -> None:
@@ -110,9 +113,6 @@ def _check_numbers(args) -> None:
 
 
 def _list(spec_file) -> int:
-    from glasslib.datasets import load_specs
-    from glasslib.systems import ALIASES, SYSTEMS, UNAVAILABLE
-
     print("systems:")
     for name, s in SYSTEMS.items():
         aliases = ", ".join(a for a, t in ALIASES.items() if t == name)
@@ -133,8 +133,6 @@ def _list(spec_file) -> int:
 
 
 def _build_all(args, overrides) -> int:
-    from glasslib.datasets import build_spec, load_specs
-
     if not args.all:
         raise InputError("--role applies to --all")
     adhoc = [o for o in ("atoms", "density", "quench_rate", "composition", "potential", "out", "spec") if getattr(args, o) is not None]
@@ -148,9 +146,6 @@ def _build_all(args, overrides) -> int:
 
 
 def run(args) -> int:
-    from glasslib.datasets import build, build_spec, datasets_cache_dir, get_spec
-    from glasslib.simulate import make_task
-
     if args.list:
         return _list(args.spec_file)
     _check_numbers(args)
@@ -168,8 +163,6 @@ def run(args) -> int:
             raise InputError("--spec builds the set as declared; give either --spec or the ad-hoc options, not both")
         spec = get_spec(args.spec, args.spec_file)
         if args.system is not None:
-            from glasslib.systems import get_system
-
             if get_system(args.system).name != get_system(spec.system).name:
                 raise InputError(f"dataset {spec.name!r} is for {spec.system}, not {args.system}")
         result = build_spec(spec, out_dir=args.out, progress=progress, limit=args.limit)
@@ -184,8 +177,6 @@ def run(args) -> int:
         ]
         out = args.out
         if out is None:
-            from glasslib.datasets import dataset_hash
-
             out = datasets_cache_dir() / f"adhoc-{tasks[0].system}-{dataset_hash(tasks)[:12]}"
         result = build(tasks, out, name=tasks[0].system, progress=progress)
     print(f"{result.out_dir}: {result.computed} simulated, {result.skipped} already there, {len(result.paths)} in all")

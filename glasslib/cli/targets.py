@@ -4,14 +4,14 @@
 ``--sigma``, ...) fill the latest group. The groups land in ``args.targets`` as dicts
 ``{"target": FILE, <option>: value, ...}`` with the parser's per-group defaults filled in.
 An option before any ``--target`` or given twice in one group raises
-:class:`~glasslib.errors.InputError` (one line, exit status 2 from ``glass``).
+:class:`~glasslib.core.errors.InputError` (one line, exit status 2 from ``glass``).
 """
 
 from __future__ import annotations
 
 import argparse
 
-from glasslib.errors import InputError
+from glasslib.core.errors import InputError
 
 
 class TargetGroupAction(argparse.Action):

@@ -16,7 +16,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from glasslib.errors import InputError
+import torch
+
+from glasslib.cli.options import parse_species_map
+from glasslib.core.structures import read_structures
+from glasslib.core.errors import InputError
+from glasslib.diffusion.training import TrainConfig, train
 
 
 def register(sub) -> None:
@@ -79,11 +84,7 @@ def parse_overrides(items) -> dict:
 
 
 def run(args) -> int:
-    import torch
 
-    from glasslib.cli.options import parse_species_map
-    from glasslib.structures import read_structures
-    from glasslib.training import TrainConfig, train
 
     overrides = parse_overrides(args.config)
     if args.steps is not None:

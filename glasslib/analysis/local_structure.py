@@ -1,0 +1,69 @@
+"""Local structure of a network glass in a few numbers: coordination, bond angles, closest pairs.
+
+One definition used wherever an ensemble of a-Si-like structures is judged (the RMC baseline,
+the GLASS prior): bonds are pairs closer than ``bond_cutoff``; per structure, the mean
+coordination, the fraction of four-fold atoms, the mean and standard deviation of the bond
+angles and the fraction below 70° (three-membered-ring-like angles, absent in a good
+tetrahedral network), and the closest pair; then the mean over the structures (the closest pair:
+the minimum).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from glasslib.core.geometry import pair_distances
+from glasslib.core.structures import Structures
+from glasslib.spectra.angles import bond_angles, coordination_numbers
+
+#: an angle below this (degrees) counts as "small"
+SMALL_ANGLE = 70.0
+#: pairs up to this distance (Å) are searched for the closest pair
+CLOSEST_SEARCH = 3.0
+
+
+@dataclass(frozen=True)
+class LocalStructure:
+    """Local-structure numbers of a batch (module docstring).
+
+    Attributes:
+        coordination_mean, fourfold_fraction, angle_mean_deg, angle_std_deg,
+        angle_fraction_below_70: means over the structures of the per-structure values.
+        closest_pair_A: the closest pair in any structure, Å (inf if none within 3 Å).
+        coordination_counts: {coordination number: atoms}, over all structures.
+        coordination: (n_atoms,) integer coordination of every atom.
+        angles: (n_angles,) every bond angle, degrees.
+    """
+
+    coordination_mean: float
+    fourfold_fraction: float
+    angle_mean_deg: float
+    angle_std_deg: float
+    angle_fraction_below_70: float
+    closest_pair_A: float
+    coordination_counts: dict
+    coordination: np.ndarray
+    angles: np.ndarray
+
+
+def local_structure(structures: Structures, bond_cutoff: float) -> LocalStructure:
+    """:class:`LocalStructure` of ``structures`` with bonds shorter than ``bond_cutoff`` Å
+    (computed in float64 on the CPU)."""
+    x = structures.to(device="cpu", dtype=torch.float64)
+    cn = coordination_numbers(x, bond_cutoff).round().long().numpy()
+    theta, _, tsys = bond_angles(x, bond_cutoff)
+    d, _, _, dsys = pair_distances(x, CLOSEST_SEARCH)
+    theta, tsys, d, dsys = theta.numpy(), tsys.numpy(), d.numpy(), dsys.numpy()
+    sidx = x.system_idx.numpy()
+    per = []
+    for k in range(x.n_systems):
+        c, t = cn[sidx == k], theta[tsys == k]
+        per.append((c.mean(), np.mean(c == 4), t.mean() if t.size else np.nan, t.std() if t.size else np.nan,
+                    np.mean(t < SMALL_ANGLE) if t.size else np.nan))
+    means = [float(np.mean([p[i] for p in per])) for i in range(5)]
+    closest = float(d.min()) if d.size else float("inf")
+    counts = {int(k): int(v) for k, v in zip(*np.unique(cn, return_counts=True))}
+    return LocalStructure(*means, closest, counts, cn, theta)

@@ -1,0 +1,258 @@
+"""The one sampling recipe: ``generate(checkpoint, SampleConfig, targets)``.
+
+Everything that turns a trained checkpoint into structures goes through :func:`generate`, so the
+command line (``glass sample``), the notebooks and the benchmarks sample the same way:
+
+1. load the checkpoint (and, for autoguidance, the weak companion, checked to share species,
+   noise process and training data: :meth:`Checkpoint.require_companion`);
+2. wrap the score: autoguidance s + (w − 1)(s − s_weak) (:func:`with_autoguidance`), then
+   spectral guidance on the Tweedie estimate for every target (:func:`with_spectral_guidance`);
+3. a cubic cell of ``atoms`` atoms at ``density`` (:func:`glasslib.core.units.cubic_box_length`),
+   EDM's time grid of ``steps`` steps with power ``rho`` in the checkpoint's dtype, uniform random
+   start positions;
+4. the predictor–corrector sampler (:func:`glasslib.diffusion.sampling.sample`), ``batch``
+   structures per batched pass, all draws from one ``torch.Generator`` seeded with ``seed``.
+
+Unconditional and autoguided runs are reproducible bit for bit from the seed; guided runs are on
+one CPU thread (``torch.set_num_threads(1)``), while on several threads the parallel scatter-adds
+in the backward pass of the spectra change float rounding, and the structures differ at the
+1e-3 Å level after a few steps.
+
+The result carries a *record*: the resolved :class:`SampleConfig`, the SHA-256 of every
+checkpoint file, the targets and the glasslib version. :func:`write_samples` writes it as
+``sample_config.json`` next to the structures, and each extxyz carries its flat fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+from ase.data import atomic_numbers, chemical_symbols
+
+from glasslib import __version__
+from glasslib.core.atomic_io import atomic_write_text, sha256_file
+from glasslib.core.errors import InputError, reject_unknown_keys
+from glasslib.core.structures import Structures, concatenate, write_extxyz
+from glasslib.diffusion.guidance import with_autoguidance, with_spectral_guidance
+from glasslib.diffusion.sampling import cubic_cell, default_restart_time, initial_noise, sample, time_grid
+from glasslib.diffusion.training import Checkpoint, load_checkpoint
+from glasslib.spectra.targets import Target
+
+#: name of the record written next to sampled structures
+RECORD_NAME = "sample_config.json"
+
+
+@dataclass(frozen=True)
+class GuidanceTerm:
+    """One spectral guidance term: a :class:`~glasslib.spectra.targets.Target`, its weight w_i and
+    the smearing of the observable (Å or degrees; None: the kind's default). An unevenly spaced
+    target (a digitized curve) is interpolated onto a uniform grid over its range
+    (:meth:`Target.uniform`)."""
+
+    target: Target
+    weight: float = 1.0
+    smearing: float | None = None
+
+    def __post_init__(self):
+        if not (isinstance(self.weight, (int, float)) and math.isfinite(self.weight) and self.weight >= 0):
+            raise InputError(f"guidance weight must be a number >= 0, got {self.weight}", self.target.source)
+        object.__setattr__(self, "target", self.target.uniform())
+
+    def describe(self) -> dict:
+        t = self.target
+        digest = hashlib.sha256(json.dumps([t.x, t.y]).encode()).hexdigest()
+        smearing = t.spectrum_kind.smearing if self.smearing is None else self.smearing
+        return {"kind": t.kind, "source": t.source, "weight": self.weight, "smearing": smearing, "cutoff": t.cutoff,
+                "points": len(t.x), "x_range": [t.x[0], t.x[-1]], "values_sha256": digest}
+
+
+@dataclass(frozen=True)
+class SampleConfig:
+    """How to sample (every knob of the recipe in the module docstring).
+
+    Attributes:
+        n: number of structures.
+        atoms: atoms per structure.
+        density: mass density, g/cm³ (cubic cell).
+        seed: seed of the sampler's generator (the only source of randomness).
+        element: element symbol to sample (default: the checkpoint's, if it has only one).
+        steps: predictor steps; rho: power of the time grid (EDM, Karras et al. 2022, Eq. 5).
+        corrector_steps, snr, corrector_sigma_max: Langevin corrector (Song et al. 2021, Alg. 4)
+            steps per predictor step, its signal-to-noise ratio, and the σ (Å) below which it runs.
+        restarts: restart passes (Xu et al. 2023).
+        batch: structures per batched pass (None: all at once).
+        autoguidance: weight w ≥ 1 of autoguidance, used when a weak checkpoint is given.
+        guidance_step: spectral guidance RMS / score RMS per atom.
+        device: torch device.
+    """
+
+    n: int
+    atoms: int
+    density: float
+    seed: int
+    element: str | None = None
+    steps: int = 200
+    rho: float = 7.0
+    corrector_steps: int = 1
+    snr: float = 0.1
+    corrector_sigma_max: float = 0.5
+    restarts: int = 0
+    batch: int | None = None
+    autoguidance: float = 2.0
+    guidance_step: float = 1.0
+    device: str = "cpu"
+
+    def __post_init__(self):
+        for name in ("n", "atoms", "steps"):
+            if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 1):
+                raise InputError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        if self.batch is not None and not (isinstance(self.batch, int) and self.batch >= 1):
+            raise InputError(f"batch must be a positive integer, got {self.batch}")
+        if not (isinstance(self.density, (int, float)) and math.isfinite(self.density) and self.density > 0):
+            raise InputError(f"density must be positive (g/cm3), got {self.density}")
+        if self.corrector_steps < 0 or self.restarts < 0:
+            raise InputError("corrector_steps and restarts must be >= 0")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SampleConfig":
+        reject_unknown_keys(d, (f.name for f in fields(cls)), "sample config")
+        return cls(**d)
+
+
+@dataclass
+class Generated:
+    """Sampled structures and the record of how they were made (module docstring)."""
+
+    structures: Structures
+    record: dict = field(default_factory=dict)
+
+    def info(self, index: int) -> dict:
+        """Flat extxyz fields of structure ``index`` (config, checkpoint hashes, targets)."""
+        r = self.record
+        info = {**r["config"], "index": int(index), "checkpoint": r["checkpoint"],
+                "checkpoint_sha256": r["checkpoint_sha256"], "glasslib": r["glasslib"]}
+        if r.get("weak_checkpoint"):
+            info.update(weak=r["weak_checkpoint"], weak_sha256=r["weak_checkpoint_sha256"])
+        else:
+            info.pop("autoguidance")
+        if r["targets"]:
+            info["guided"] = ",".join(f"{t['kind']}:{Path(t['source'] or '-').name}:{t['weight']}" for t in r["targets"])
+        return {k: v for k, v in info.items() if v is not None}
+
+
+def element_of(ckpt: Checkpoint, element: str | None) -> int:
+    """Atomic number to sample: ``element`` (must be one of the checkpoint's species) or the
+    checkpoint's only species."""
+    if element is not None:
+        z = atomic_numbers.get(element)
+        if z is None or z not in ckpt.species:
+            raise InputError(f"element {element} is not one of the checkpoint's species "
+                             f"{[chemical_symbols[s] for s in ckpt.species]}", ckpt.path)
+        return z
+    if len(ckpt.species) == 1:
+        return int(ckpt.species[0])
+    raise InputError(f"the checkpoint covers several species {[chemical_symbols[s] for s in ckpt.species]}; choose one element",
+                     ckpt.path)
+
+
+def _load(checkpoint, device) -> Checkpoint:
+    return checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint, device)
+
+
+def generate(checkpoint: Checkpoint | str | os.PathLike, config: SampleConfig, targets: Sequence[GuidanceTerm] = (),
+             *, weak: Checkpoint | str | os.PathLike | None = None,
+             callback: Callable[[dict], None] | None = None) -> Generated:
+    """Sample ``config.n`` structures from ``checkpoint`` (module docstring).
+
+    Args:
+        checkpoint: a checkpoint file (``glass train``) or a loaded :class:`Checkpoint`.
+        config: the sampling settings.
+        targets: spectral guidance terms (none: unconditional).
+        weak: weak companion network for autoguidance with weight ``config.autoguidance``.
+        callback: passed to the sampler, called after every step (progress bars).
+
+    Returns:
+        :class:`Generated` with the (n·atoms)-atom batch and its record.
+    """
+    device = torch.device(config.device)
+    ckpt = _load(checkpoint, device)
+    z = element_of(ckpt, config.element)
+    dtype, sde = ckpt.config.torch_dtype, ckpt.sde
+    score = ckpt.score
+    weak_ckpt = None
+    if weak is not None:
+        weak_ckpt = _load(weak, device)
+        ckpt.require_companion(weak_ckpt)
+        score = with_autoguidance(ckpt.score, weak_ckpt.score, config.autoguidance)
+    terms = list(targets)
+    if terms:
+        observables = [t.target.observable(smearing=t.smearing, dtype=dtype, device=device) for t in terms]
+        values = [t.target.values(dtype=dtype, device=device) for t in terms]
+        score = with_spectral_guidance(score, observables, values, [t.weight for t in terms],
+                                       sigma_fn=sde.sigma, step_size=config.guidance_step)
+
+    cell = cubic_cell(config.atoms, z, config.density, dtype=dtype, device=device)
+    times = time_grid(config.steps, 1.0, sde.t_min, config.rho, dtype=dtype)
+    gen = torch.Generator(device=device).manual_seed(config.seed)
+    batch = config.batch or config.n
+    done, parts = 0, []
+    while done < config.n:
+        b = min(batch, config.n - done)
+        x = initial_noise(b, config.atoms, cell, z, gen)
+        parts.append(sample(score, x, times, generator=gen, sde=sde, n_corrector=config.corrector_steps, snr=config.snr,
+                            corrector_sigma_max=config.corrector_sigma_max, n_restarts=config.restarts,
+                            callback=callback))
+        done += b
+    resolved = {**config.to_dict(), "element": chemical_symbols[z]}
+    record = {
+        "glasslib": __version__,
+        "config": resolved,
+        "checkpoint": str(ckpt.path),
+        "checkpoint_sha256": sha256_file(ckpt.path),
+        "checkpoint_step": ckpt.step,
+        "weak_checkpoint": None if weak_ckpt is None else str(weak_ckpt.path),
+        "weak_checkpoint_sha256": None if weak_ckpt is None else sha256_file(weak_ckpt.path),
+        "sde": sde.to_dict(),
+        "dtype": str(dtype).removeprefix("torch."),
+        "targets": [t.describe() for t in terms],
+    }
+    return Generated(concatenate(parts) if len(parts) > 1 else parts[0], record)
+
+
+def predictor_steps(config: SampleConfig, sde) -> int:
+    """Predictor steps :func:`generate` takes per batched pass (main pass plus restarts, which
+    re-run the grid below the sampler's default restart time), for progress bars."""
+    times = time_grid(config.steps, 1.0, sde.t_min, config.rho)
+    t_restart = default_restart_time(float(times[0]), sde)
+    return config.steps + config.restarts * int((times < t_restart).sum())
+
+
+def sample_paths(out_dir: str | os.PathLike, n: int) -> list[Path]:
+    """``out_dir/sample_0000.extxyz`` … for ``n`` structures."""
+    return [Path(out_dir) / f"sample_{k:04d}.extxyz" for k in range(n)]
+
+
+def require_new_output(out_dir: str | os.PathLike, n: int) -> None:
+    """One-line error, before any sampling, if an output of a run into ``out_dir`` exists."""
+    for p in [*sample_paths(out_dir, n), Path(out_dir) / RECORD_NAME]:
+        if p.exists():
+            raise InputError("output exists; choose another output folder or remove it (nothing was overwritten)", p)
+
+
+def write_samples(generated: Generated, out_dir: str | os.PathLike) -> list[Path]:
+    """One extxyz per structure (atomically) and ``sample_config.json`` (last) in ``out_dir``."""
+    paths = sample_paths(out_dir, generated.structures.n_systems)
+    for k, (s, p) in enumerate(zip(generated.structures.split(), paths)):
+        write_extxyz(s, p, info=[generated.info(k)])
+    atomic_write_text(Path(out_dir) / RECORD_NAME, json.dumps(generated.record, indent=2) + "\n")
+    return paths

@@ -1,0 +1,33 @@
+"""Spectra: differentiable observables of structures, measured-data readers and conversions.
+
+Pure functions of a :class:`~glasslib.core.Structures` batch and a grid; device and dtype follow
+the inputs. g(r) and its transforms (:mod:`.rdf`), bond-angle distributions (:mod:`.angles`),
+Faber–Ziman S(Q)/F(Q) (:mod:`.scattering`, form factors in :mod:`.form_factors`), readers for
+measured spectra (:mod:`.measured`).
+"""
+
+from glasslib.spectra.rdf import (
+    PairDistribution,
+    differential_correlation,
+    pair_distribution,
+    radial_distribution,
+    reduced_pdf,
+    running_coordination,
+    total_correlation,
+)
+from glasslib.spectra.angles import bond_angle_distribution, bond_angles, coordination_numbers
+from glasslib.spectra.scattering import (
+    StructureFactor,
+    fq_from_pdf,
+    pdf_from_fq,
+    structure_factor,
+    structure_factor_from_gr,
+)
+from glasslib.spectra.measured import MeasuredSpectrum, convert, read_columns, read_mint01, read_spectrum, to_grid
+
+__all__ = [
+    "PairDistribution", "pair_distribution", "reduced_pdf", "differential_correlation", "total_correlation",
+    "radial_distribution", "running_coordination", "bond_angle_distribution", "bond_angles", "coordination_numbers",
+    "StructureFactor", "structure_factor", "structure_factor_from_gr", "pdf_from_fq", "fq_from_pdf",
+    "MeasuredSpectrum", "read_columns", "read_mint01", "read_spectrum", "convert", "to_grid",
+]

@@ -1,0 +1,35 @@
+"""Studies: one module per figure, holding every computation its notebook calls.
+
+A study module states its sizes as data (one ``PROFILES`` dict: ``smoke``, ``default``,
+``paper``), computes each panel's curves and numbers with the rest of glasslib, returns the
+numbers as JSON-ready records, and draws its figure from those results. The notebooks in
+``notebooks/`` are thin papermill drivers around these functions.
+
+==========================  ==========================================================
+module                      notebook / figure
+==========================  ==========================================================
+:mod:`.spectra_validation`  00: computed spectra against measurements
+:mod:`.training_data`       01: the melt-quench training sets and their structure
+:mod:`.rmc_baseline`        02: reverse Monte Carlo fits of a-Si g(r)
+:mod:`.glass_asi`           03: the GLASS a-Si prior, unconditional and guided samples
+==========================  ==========================================================
+
+Nothing else in glasslib imports this package.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, TypeVar
+
+from glasslib.core.errors import InputError
+
+T = TypeVar("T")
+
+
+def select_profile(profiles: Mapping[str, T], profile: str) -> T:
+    """The settings of ``profile`` (a key of a study's ``PROFILES``); a one-line error otherwise."""
+    if profile not in profiles:
+        raise InputError(f"profile must be one of {sorted(profiles)}, got {profile!r}")
+    return profiles[profile]
+
+__all__ = ["select_profile"]

@@ -1,0 +1,135 @@
+"""The one sampling recipe: generate(checkpoint, SampleConfig, targets) and its record."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+import torch
+
+import glasslib
+from glasslib.core.errors import InputError
+from glasslib.core.structures import read_structures
+from glasslib.diffusion.generate import (
+    RECORD_NAME,
+    GuidanceTerm,
+    SampleConfig,
+    generate,
+    predictor_steps,
+    require_new_output,
+    write_samples,
+)
+from glasslib.diffusion.guidance import with_autoguidance, with_spectral_guidance
+from glasslib.diffusion.sampling import cubic_cell, initial_noise, sample, time_grid
+from glasslib.diffusion.training import load_checkpoint
+from glasslib.spectra.kinds import KINDS
+from glasslib.spectra.targets import Target
+
+ROOT = Path(__file__).resolve().parents[1]
+PRIOR = ROOT / "data" / "models" / "asi_sw_prior" / "checkpoint.pt"
+WEAK = ROOT / "data" / "models" / "asi_sw_prior" / "weak" / "checkpoint.pt"
+ASI = ROOT / "data" / "a-Si" / "glass-epsr_Si_2.5_00.xyz"
+SMALL = dict(n=2, atoms=64, density=2.28, seed=3, steps=3)
+
+
+@pytest.fixture(scope="module")
+def prior():
+    return load_checkpoint(PRIOR)
+
+
+@pytest.fixture
+def one_thread():
+    """Guided sampling is bit-for-bit reproducible on one thread (the backward pass of the
+    spectra scatter-adds in parallel otherwise, which changes float rounding)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def test_generate_is_the_hand_written_recipe(prior, one_thread):
+    """Independent route: the steps of the module docstring written out by hand give the same bits."""
+    target = Target.from_structures("gr", read_structures(ASI), torch.arange(1, 121, dtype=torch.float64) * 0.05)
+    weak = load_checkpoint(WEAK)
+    out = generate(prior, SampleConfig(**SMALL, autoguidance=1.5), [GuidanceTerm(target, 2.0)], weak=weak)
+
+    dt, sde = prior.config.torch_dtype, prior.sde
+    score = with_autoguidance(prior.score, weak.score, 1.5)
+    obs = KINDS["gr"].observable(torch.tensor(target.x, dtype=dt), smearing=0.05)
+    score = with_spectral_guidance(score, [obs], [torch.tensor(target.y, dtype=dt)], [2.0], sigma_fn=sde.sigma, step_size=1.0)
+    gen = torch.Generator().manual_seed(3)
+    x = initial_noise(2, 64, cubic_cell(64, 14, 2.28, dtype=dt), 14, gen)
+    ref = sample(score, x, time_grid(3, 1.0, sde.t_min, 7.0, dtype=dt), generator=gen, sde=sde)
+    assert torch.equal(out.structures.positions, ref.positions)
+    assert torch.allclose(out.structures.mass_density, torch.full((2,), 2.28, dtype=dt), rtol=1e-5)
+
+
+def test_record_names_config_checkpoints_and_targets(prior):
+    target = Target.from_structures("sq-xray", read_structures(ASI), source="a-Si reference")
+    out = generate(prior, SampleConfig(**SMALL), [GuidanceTerm(target)], weak=WEAK)
+    r = out.record
+    assert r["config"] == {**SampleConfig(**SMALL).to_dict(), "element": "Si"}
+    assert r["checkpoint_sha256"] == hashlib.sha256(PRIOR.read_bytes()).hexdigest()
+    assert r["weak_checkpoint_sha256"] == hashlib.sha256(WEAK.read_bytes()).hexdigest()
+    assert r["sde"] == prior.sde.to_dict() and r["glasslib"] == glasslib.__version__
+    (t,) = r["targets"]
+    assert t["kind"] == "sq-xray" and t["points"] == len(target.x) and t["smearing"] is None
+    assert SampleConfig.from_dict(r["config"] | {"element": None}) == SampleConfig(**SMALL)
+
+
+def test_same_seed_same_structures_and_batches(prior):
+    a = generate(prior, SampleConfig(**SMALL)).structures
+    b = generate(prior, SampleConfig(**SMALL)).structures
+    c = generate(prior, SampleConfig(**SMALL, batch=1)).structures
+    assert torch.equal(a.positions, b.positions)
+    assert c.n_systems == 2 and not torch.equal(a.positions, c.positions)
+
+
+def test_write_samples_and_refuse_to_overwrite(prior, tmp_path):
+    out = generate(prior, SampleConfig(**SMALL))
+    require_new_output(tmp_path, 2)
+    paths = write_samples(out, tmp_path)
+    assert [p.name for p in paths] == ["sample_0000.extxyz", "sample_0001.extxyz"]
+    record = json.loads((tmp_path / RECORD_NAME).read_text())
+    assert record["checkpoint_sha256"] == out.record["checkpoint_sha256"]
+    back = read_structures(paths)
+    assert torch.allclose(back.positions, out.structures.positions.double(), atol=1e-5)
+    assert f"checkpoint_sha256={record['checkpoint_sha256']}" in paths[0].read_text().splitlines()[1]
+    with pytest.raises(InputError, match="nothing was overwritten"):
+        require_new_output(tmp_path, 2)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"n": 0}, "n must be"), ({"density": -1.0}, "density"), ({"batch": 0}, "batch"), ({"restarts": -1}, ">= 0"),
+])
+def test_bad_config_is_refused(changes, message):
+    with pytest.raises(InputError, match=message):
+        SampleConfig(**(SMALL | changes))
+
+
+def test_bad_element_and_weight_are_refused(prior):
+    with pytest.raises(InputError, match="element C is not one of"):
+        generate(prior, SampleConfig(**SMALL, element="C"))
+    with pytest.raises(InputError, match="weight"):
+        GuidanceTerm(Target("gr", (1.0, 2.0), (0.0, 1.0)), -1.0)
+
+
+def test_progress_count_matches_the_sampler(prior):
+    config = SampleConfig(**SMALL, restarts=1)
+    seen = []
+    generate(prior, config, callback=lambda info: seen.append(info["phase"]))
+    assert seen.count("predictor") == config.n // config.n * predictor_steps(config, prior.sde)
+
+
+def test_readme_example_runs(tmp_path, monkeypatch):
+    """The README's Python example, with 2 sampler steps and 16 atoms instead of the defaults."""
+    text = (ROOT / "README.md").read_text()
+    code = re.search(r"```python\n(import glasslib\n.*?)```", text, re.S).group(1)
+    code = code.replace("seed=0)", "seed=0, steps=2)").replace("atoms=216", "atoms=64").replace("n=4", "n=1")
+    monkeypatch.chdir(ROOT)
+    code = code.replace('"runs/', f'"{tmp_path}/')
+    exec(compile(code, "README.md", "exec"), {})
+    assert len(list(tmp_path.rglob("*.extxyz"))) == 1

@@ -1,0 +1,92 @@
+"""RMC observables: the histogram -> g(r) map equals glasslib's pair_distribution for a histogram
+counted independently, the S(Q)/F(Q) maps are exactly affine, and targets on other grids are
+interpolated onto the model grid."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from glasslib import rmc
+
+from glasslib.core.errors import InputError
+from glasslib.core.paths import data_path
+from glasslib.core.structures import Structures, read_structures
+from glasslib.rmc.observables import affine_coefficients, histogram_pair_distribution, pair_observable
+from glasslib.spectra.rdf import pair_distribution
+from glasslib.spectra.scattering import structure_factor_from_gr
+from glasslib.spectra.targets import Target
+
+DR = 0.05
+
+
+@pytest.fixture(scope="module")
+def asi() -> Structures:
+    return read_structures(data_path("a-Si/glass-epsr_Si_2.5_00.xyz"))
+
+
+def _grid() -> torch.Tensor:
+    return torch.arange(DR / 2, 7.9, DR, dtype=torch.float64)
+
+
+def _counted_histogram(s: Structures, r_max: float, dr: float):
+    """(P, R) minimum-image pair histograms by brute force over all pairs (numpy), with elements and counts."""
+    pos, box = s.positions.numpy(), np.diag(s.cell[0].numpy())
+    z = s.species.numpy()
+    elements = sorted(set(z.tolist()))
+    n_bins = int(round(r_max / dr))
+    pairs = [(a, b) for a in range(len(elements)) for b in range(a, len(elements))]
+    hist = np.zeros((len(pairs), n_bins))
+    for i, j in itertools.combinations(range(len(z)), 2):
+        d = pos[j] - pos[i]
+        d = np.linalg.norm(d - box * np.round(d / box))
+        k = int(d // dr)
+        if k < n_bins:
+            a, b = sorted((elements.index(z[i]), elements.index(z[j])))
+            hist[pairs.index((a, b)), k] += 1
+    counts = [int((z == e).sum()) for e in elements]
+    return torch.as_tensor(hist), elements, counts
+
+
+def test_histogram_pair_distribution_equals_pair_distribution_of_a_counted_histogram():
+    s = rmc.random_start("Si:1,O:2", 96, 2.2, min_distance=1.3, seed=3)
+    assert float(s.cell[0, 0, 0]) > 11.0  # r_max = 5.5 Å stays below half the cell
+    r = torch.arange(0.05, 5.5, 0.1, dtype=torch.float64)
+    hist, elements, counts = _counted_histogram(s, 5.5, 0.1)
+    volume = float(torch.linalg.det(s.cell[0]))
+    mine = histogram_pair_distribution(hist, elements, counts, volume, r)
+    ref = pair_distribution(s, r, sigma=0.0)
+    assert torch.allclose(mine.partials, ref.partials, rtol=0, atol=1e-10)
+    assert torch.allclose(mine.g, ref.g, rtol=0, atol=1e-10)
+    # S(Q) and F(Q) are affine in the histogram: b + J·H from autograd is the operator itself
+    q = torch.linspace(0.5, 12.0, 40, dtype=torch.float64)
+    for kind in ("sq-xray", "fq-neutron"):
+        target = Target(kind, tuple(q.tolist()), (1.0,) * len(q))
+        f = pair_observable(target, elements, counts, volume, r, q, True)
+        jac, b = affine_coefficients(f, hist.numel())
+        sf = structure_factor_from_gr(ref, q, radiation=target.radiation, lorch=True)
+        want = (sf.s if kind.startswith("sq") else sf.f)[0].numpy()
+        np.testing.assert_allclose(b + jac @ hist.reshape(-1).numpy(), want, rtol=0, atol=1e-9, err_msg=kind)
+
+
+def test_target_on_a_different_grid_is_interpolated_within_range(asi):
+    r_coarse = torch.arange(1.0, 6.0, 0.13, dtype=torch.float64)
+    g = pair_distribution(asi, r_coarse, sigma=0.02).g[0]
+    fit = rmc.RMC(asi, [Target("gr", tuple(r_coarse.tolist()), tuple(g.tolist()))], rmc.RMCConfig(dr=DR))
+    s = fit.spectra()["gr"]
+    assert s["x"][0] >= 1.0 and s["x"][-1] <= float(r_coarse[-1]) and len(s["x"]) == 99
+    np.testing.assert_allclose(s["target"], np.interp(s["x"], r_coarse.numpy(), g.numpy()), atol=1e-12)
+    # a dense S(Q) is interpolated onto max_q_points uniform points spanning its range
+    q = torch.linspace(0.8, 18.0, 1000, dtype=torch.float64)
+    sq = structure_factor_from_gr(pair_distribution(asi, _grid(), sigma=0.0), q).s[0]
+    fit = rmc.RMC(asi, [Target("sq-xray", tuple(q.tolist()), tuple(sq.tolist()))],
+                  rmc.RMCConfig(dr=DR, max_q_points=150))
+    s = fit.spectra()["sq-xray"]
+    assert len(s["x"]) == 150 and s["x"][0] == pytest.approx(0.8) and s["x"][-1] == pytest.approx(18.0)
+    np.testing.assert_allclose(s["target"], np.interp(s["x"], q.numpy(), sq.numpy()), atol=1e-12)
+    far = torch.arange(9.0, 12.0, 0.1, dtype=torch.float64)
+    with pytest.raises(InputError, match="does not overlap the model grid"):
+        rmc.RMC(asi, [Target("gr", tuple(far.tolist()), (1.0,) * len(far))], rmc.RMCConfig(dr=DR))

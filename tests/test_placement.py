@@ -1,0 +1,42 @@
+"""glasslib.simulate.placement: random and lattice placements in a periodic cube."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from glasslib.core.errors import InputError
+from glasslib.core.units import cubic_box_length
+from glasslib.simulate.placement import lattice_positions, random_positions, random_rotations, random_water
+
+
+def test_random_start_respects_minimum_distance_and_seed():
+    box = cubic_box_length(np.full(216, 28.0855), 2.28)
+    p1 = random_positions(216, box, 2.0, np.random.default_rng(1))
+    p2 = random_positions(216, box, 2.0, np.random.default_rng(1))
+    np.testing.assert_array_equal(p1, p2)
+    d = p1[:, None] - p1[None]
+    d -= box * np.round(d / box)
+    r = np.linalg.norm(d, axis=-1)[np.triu_indices(216, 1)]
+    assert r.min() >= 2.0 and np.all((p1 >= 0) & (p1 < box))
+
+
+def test_lattice_start():
+    box = 10.0
+    p = lattice_positions(60, box, 2.0, np.random.default_rng(0))
+    assert p.shape == (60, 3) and len(np.unique(p.round(6), axis=0)) == 60
+    with pytest.raises(InputError, match="impossible density"):
+        lattice_positions(1000, box, 2.0, np.random.default_rng(0))
+
+
+def test_rotations_are_proper_and_water_keeps_its_geometry():
+    rng = np.random.default_rng(0)
+    rot = random_rotations(50, rng)
+    np.testing.assert_allclose(rot @ rot.transpose(0, 2, 1), np.broadcast_to(np.eye(3), rot.shape), atol=1e-12)
+    np.testing.assert_allclose(np.linalg.det(rot), 1.0, atol=1e-12)
+    mol = random_water(20, 12.0, 2.5, rng, 0.9572, 104.52).reshape(-1, 3, 3)
+    oh = mol[:, 1:] - mol[:, :1]
+    r = np.linalg.norm(oh, axis=-1)
+    np.testing.assert_allclose(r, 0.9572, atol=1e-12)
+    cos = (oh[:, 0] * oh[:, 1]).sum(-1) / r.prod(-1)
+    np.testing.assert_allclose(np.degrees(np.arccos(cos)), 104.52, atol=1e-9)
