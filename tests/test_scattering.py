@@ -28,11 +28,10 @@ from glasslib.spectra.measured import convert, read_mint01
 from glasslib.analysis.metrics import r_factor
 from glasslib.core.paths import data_path
 from glasslib.spectra.rdf import PairDistribution, pair_distribution
+from glasslib.spectra.transforms import pdf_from_fq
 from glasslib.spectra.scattering import (
     _binned_sinc_sum,
     structure_factor,
-    fq_from_pdf,
-    pdf_from_fq,
     structure_factor_from_gr,
     total_structure_factor,
     uniform_background,
@@ -313,28 +312,6 @@ def test_sio2_glass_neutron_sq_matches_nimrod_and_wrong_conventions_do_not(sio2)
         assert r > 0.5 and r > 1.5 * r_ok, name
 
 
-# ------------------------------------------------------------------- transforms
-def test_pdf_from_fq_of_a_gaussian_pair_peak_and_back():
-    """F(Q) = sin(Qd) exp(−Q²σ²/2) ⇔ G(r) = [e^{−(r−d)²/2σ²} − e^{−(r+d)²/2σ²}] / (σ√2π)."""
-    d, sig = 2.5, 0.15
-    q = torch.arange(0.0, 40.0, 0.01, dtype=torch.float64)
-    r = torch.arange(0.0, 10.0, 0.01, dtype=torch.float64)
-    fq = torch.sin(q * d) * torch.exp(-0.5 * (q * sig) ** 2)
-    exact = (torch.exp(-0.5 * ((r - d) / sig) ** 2) - torch.exp(-0.5 * ((r + d) / sig) ** 2)) / (sig * math.sqrt(2 * math.pi))
-    g = pdf_from_fq(q, fq, r, lorch=False)
-    assert (g - exact).abs().max() < 1e-4
-    back = fq_from_pdf(r, exact, q)
-    assert (back - fq).abs().max() < 1e-4
-    # Lorch modification: broadened but same area under the peak; qdamp envelope
-    gl = pdf_from_fq(q, fq, r, lorch=True)
-    assert torch.trapezoid(gl, r).item() == pytest.approx(torch.trapezoid(exact, r).item(), rel=1e-3)
-    assert gl.max() < exact.max()
-    gd = pdf_from_fq(q, fq, r, lorch=False, qdamp=0.1)
-    assert torch.allclose(gd, g * torch.exp(-0.5 * (r * 0.1) ** 2))
-    with pytest.raises(InputError, match="points"):
-        pdf_from_fq(q, fq[:-1], r)
-
-
 def test_debye_fq_transforms_to_the_reduced_pdf(a_si):
     """G(r) from the Debye F(Q) (Q ≤ 30 Å⁻¹) reproduces 4πρ₀r[g(r) − 1] of the same structure."""
     from glasslib.spectra.rdf import reduced_pdf
@@ -399,7 +376,7 @@ def test_gradcheck_linear_binning_distances_and_weights():
     assert torch.allclose(_binned_sinc_sum(on_node, None, None, 1, q, 0.05, 4.5, None)[0], exact, atol=1e-12)
 
 
-def test_gradcheck_transform_route_and_pdf_transforms():
+def test_gradcheck_transform_route():
     g = torch.Generator().manual_seed(0)
     r = torch.linspace(0.05, 6.0, 25, dtype=torch.float64)
     q = torch.tensor([0.5, 2.0, 4.0], dtype=torch.float64)
@@ -414,11 +391,6 @@ def test_gradcheck_transform_route_and_pdf_transforms():
     assert torch.autograd.gradcheck(
         route_a, (partials.requires_grad_(True), torch.tensor([0.066], dtype=torch.float64, requires_grad=True))
     )
-    qg = torch.linspace(0.3, 12.0, 30, dtype=torch.float64)
-    fq = torch.randn(2, 30, generator=g, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(lambda x: pdf_from_fq(qg, x, r, qdamp=0.05), (fq,))
-    gr = torch.randn(25, generator=g, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(lambda x: fq_from_pdf(r, x, qg, lorch=True), (gr,))
 
 
 def test_gradcheck_smeared_gr_through_transform():

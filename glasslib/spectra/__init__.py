@@ -18,11 +18,10 @@ from glasslib.spectra.rdf import (
 from glasslib.spectra.angles import bond_angle_distribution, bond_angles, coordination_numbers
 from glasslib.spectra.scattering import (
     StructureFactor,
-    fq_from_pdf,
-    pdf_from_fq,
     structure_factor,
     structure_factor_from_gr,
 )
+from glasslib.spectra.transforms import fq_from_pdf, pdf_from_fq
 from glasslib.spectra.measured import MeasuredSpectrum, convert, read_columns, read_mint01, read_spectrum, to_grid
 
 __all__ = [

@@ -52,6 +52,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from glasslib.core.errors import InputError
+from glasslib.spectra.transforms import check_grid, lorch_window, trapezoid_weights
 from glasslib.spectra.form_factors import element_symbol, normalize_radiation, scattering_weights
 from glasslib.core.geometry import Pairs, pair_distances
 from glasslib.core.structures import Structures
@@ -112,21 +113,6 @@ class StructureFactor:
 
 
 # ------------------------------------------------------------------- helpers
-def _check_grid(x, name: str, like: torch.Tensor | None = None) -> torch.Tensor:
-    x = torch.as_tensor(x)
-    if like is not None:
-        x = x.to(dtype=like.dtype, device=like.device)
-    elif not x.is_floating_point():
-        x = x.to(torch.float64)
-    if x.ndim != 1 or x.shape[0] < 1:
-        raise InputError(f"{name} grid must be a non-empty one-dimensional tensor, got shape {tuple(x.shape)}")
-    if not bool(torch.isfinite(x).all()):
-        raise InputError(f"{name} grid has non-finite values")
-    if bool((x < 0).any()):
-        raise InputError(f"{name} grid must be non-negative")
-    return x
-
-
 def _species_index(structures: Structures, elements: Sequence[int] | None) -> tuple[tuple[int, ...], torch.Tensor]:
     present = structures.elements
     if elements is None:
@@ -147,15 +133,6 @@ def _concentrations(structures: Structures, index: torch.Tensor, n_el: int) -> t
     counts.index_add_(0, structures.system_idx * n_el + index, torch.ones_like(index, dtype=structures.dtype))
     counts = counts.view(structures.n_systems, n_el)
     return counts / counts.sum(dim=1, keepdim=True)
-
-
-def lorch_window(x: torch.Tensor, xmax: float) -> torch.Tensor:
-    """Lorch window sinc(πx/xmax) = sin(πx/xmax)/(πx/xmax), zero beyond ``xmax``.
-
-    E. Lorch, J. Phys. C 2, 229 (1969); used in r (g → S, Debye sums) and in Q (F → G).
-    """
-    w = torch.sinc(x / xmax)
-    return torch.where(x <= xmax, w, torch.zeros_like(w))
 
 
 def uniform_background(q: torch.Tensor, cutoff: float, window: str | None = "lorch") -> torch.Tensor:
@@ -216,20 +193,10 @@ def broaden_q(q: torch.Tensor, y: torch.Tensor, sigma: float) -> torch.Tensor:
     """
     if sigma <= 0:
         return y
-    w = _trapezoid_weights(q)
+    w = trapezoid_weights(q)
     k = torch.exp(-0.5 * ((q[:, None] - q[None, :]) / sigma) ** 2) * w[None, :]
     k = k / k.sum(dim=1, keepdim=True)
     return y @ k.T
-
-
-def _trapezoid_weights(x: torch.Tensor) -> torch.Tensor:
-    if x.shape[0] == 1:
-        return torch.ones_like(x)
-    dx = x[1:] - x[:-1]
-    w = torch.zeros_like(x)
-    w[:-1] += 0.5 * dx
-    w[1:] += 0.5 * dx
-    return w
 
 
 def _instrument(q, s_minus_1, biso: float, qbroad: float):
@@ -288,12 +255,12 @@ def structure_factor_from_gr(
     """
     radiation = normalize_radiation(radiation)
     r = pd.r
-    q = _check_grid(q, "Q", like=r)
+    q = check_grid(q, "Q", like=r)
     rmax = float(r[-1]) if rmax is None else float(rmax)
     if not rmax > 0:
         raise InputError(f"rmax must be positive, got {rmax}")
     inside = r <= rmax * (1 + 1e-12)
-    w = _trapezoid_weights(r) * inside
+    w = trapezoid_weights(r) * inside
     if lorch:
         w = w * lorch_window(r, rmax)
     kernel = (w * r**2)[:, None] * torch.sinc(r[:, None] * q[None, :] / math.pi)  # (R, Q)
@@ -498,7 +465,7 @@ def structure_factor(
         window = "lorch" if periodic else None
     if window not in _WINDOWS:
         raise InputError(f"unknown window {window!r}; expected 'lorch' or None")
-    q = _check_grid(q, "Q", like=structures.positions)
+    q = check_grid(q, "Q", like=structures.positions)
     if periodic:
         structures.require_periodic("the periodic Debye S(Q)")
         cutoff = DEFAULT_CUTOFF if cutoff is None else cutoff
@@ -549,64 +516,3 @@ def structure_factor(
     if periodic:
         background = structures.number_density[:, None] * uniform_background(q, reach, window)[None, :]
     return _assemble(q, pair_over_n, background, conc, weights, elements, radiation, biso, qbroad)
-
-
-# ------------------------------------------------------------- F(Q) <-> G(r)
-def pdf_from_fq(
-    q,
-    fq: torch.Tensor,
-    r,
-    *,
-    qmin: float | None = None,
-    qmax: float | None = None,
-    lorch: bool = True,
-    qdamp: float = 0.0,
-) -> torch.Tensor:
-    """Reduced PDF G(r) = (2/π) ∫_Qmin^Qmax F(Q) sin(Qr) M(Q) dQ (Å⁻²), trapezoid on the Q grid.
-
-    M(Q) = sinc(πQ/Qmax) (Lorch modification against termination ripples) if ``lorch``;
-    ``qdamp`` (Å⁻¹) multiplies G(r) by exp(−(r·qdamp)²/2) (PDFgui's Q-resolution envelope).
-    G(r) = 4πρ₀ r [g(r) − 1] when F(Q) is known to infinite Q.
-
-    Args:
-        q: (Q,) Å⁻¹; fq: (..., Q) F(Q) = Q[S(Q) − 1]; r: (R,) Å.
-
-    Returns:
-        (..., R), differentiable w.r.t. ``fq``.
-    """
-    q = _check_grid(q, "Q", like=fq)
-    r = _check_grid(r, "r", like=fq)
-    if fq.shape[-1] != q.shape[0]:
-        raise InputError(f"F(Q) has {fq.shape[-1]} points but the Q grid {q.shape[0]}")
-    qmax = float(q[-1]) if qmax is None else float(qmax)
-    qmin = float(q[0]) if qmin is None else float(qmin)
-    if not qmax > qmin:
-        raise InputError(f"need qmax > qmin, got qmin={qmin}, qmax={qmax}")
-    inside = (q >= qmin - 1e-12) & (q <= qmax * (1 + 1e-12))
-    if int(inside.sum()) < 2:
-        raise InputError("fewer than two Q points between qmin and qmax")
-    qi = q[inside]
-    w = _trapezoid_weights(qi)
-    if lorch:
-        w = w * lorch_window(qi, qmax)
-    kernel = (2.0 / math.pi) * w[:, None] * torch.sin(qi[:, None] * r[None, :])
-    g = fq[..., inside] @ kernel
-    if qdamp > 0:
-        g = g * torch.exp(-0.5 * (r * qdamp) ** 2)
-    return g
-
-
-def fq_from_pdf(r, gr: torch.Tensor, q, *, rmax: float | None = None, lorch: bool = False) -> torch.Tensor:
-    """F(Q) = ∫₀^Rmax G(r) sin(Qr) L(r) dr (Å⁻¹), trapezoid on the r grid; inverse of :func:`pdf_from_fq`.
-
-    L(r) = sinc(πr/Rmax) if ``lorch``. Args: r (R,), gr (..., R), q (Q,). Returns (..., Q).
-    """
-    r = _check_grid(r, "r", like=gr)
-    q = _check_grid(q, "Q", like=gr)
-    if gr.shape[-1] != r.shape[0]:
-        raise InputError(f"G(r) has {gr.shape[-1]} points but the r grid {r.shape[0]}")
-    rmax = float(r[-1]) if rmax is None else float(rmax)
-    w = _trapezoid_weights(r) * (r <= rmax * (1 + 1e-12))
-    if lorch:
-        w = w * lorch_window(r, rmax)
-    return gr @ (w[:, None] * torch.sin(r[:, None] * q[None, :]))
