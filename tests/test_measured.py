@@ -16,6 +16,7 @@ from glasslib.spectra.measured import (
     read_columns,
     read_mint01,
     read_spectrum,
+    spectrum_window,
     to_grid,
 )
 from glasslib.core.paths import data_path
@@ -187,3 +188,11 @@ def test_read_spectrum_dispatches_and_unpacks(tmp_path):
         read_spectrum(data_path(NIMROD), "sq-xray", composition={"Si": 1, "O": 2})
     with pytest.raises(InputError, match="no such file"):
         read_spectrum(tmp_path / "nothing.csv", "gr")
+
+
+def test_spectrum_window_is_inclusive():
+    x = torch.arange(0.0, 25.0, 0.5, dtype=torch.float64)
+    spectrum = MeasuredSpectrum(x, 2 * x, None, "sq", "1/Å", None)
+    xs, ys = spectrum_window(spectrum, 1.0, 20.0)
+    assert float(xs[0]) == 1.0 and float(xs[-1]) == 20.0
+    assert torch.equal(ys, 2 * xs)

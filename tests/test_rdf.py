@@ -18,6 +18,7 @@ from glasslib.spectra.rdf import (
     PairDistribution,
     differential_correlation,
     pair_distribution,
+    peak_position,
     radial_distribution,
     reduced_pdf,
     running_coordination,
@@ -329,3 +330,11 @@ def test_bad_input():
         pair_distribution(s, _grid(5.0, 0.1), sigma=-0.1)
     with pytest.raises(InputError, match="cutoff"):
         pair_distribution(s, _grid(5.0, 0.1), sigma=0.1, pairs=neighbor_pairs(s, 5.0))
+
+
+def test_peak_position_respects_the_window():
+    r = torch.arange(0.01, 8.0, 0.01, dtype=torch.float64)
+    g = torch.exp(-((r - 2.35) ** 2) / 0.01) + 2.0 * torch.exp(-((r - 5.0) ** 2) / 0.01)
+    assert peak_position(r, g) == pytest.approx(5.0, abs=1e-9)
+    assert peak_position(r, g, 2.0, 3.8) == pytest.approx(2.35, abs=1e-9)
+    assert peak_position(r, g, r_max=3.0) == pytest.approx(2.35, abs=1e-9)

@@ -3,7 +3,6 @@ and the profile table (the whole study runs in tests/test_notebooks.py)."""
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pytest
@@ -11,7 +10,6 @@ import torch
 
 from glasslib.analysis import r_factor
 from glasslib.core.errors import InputError
-from glasslib.spectra import MeasuredSpectrum
 from glasslib.studies import select_profile
 from glasslib.studies import spectra_validation as study
 
@@ -49,35 +47,6 @@ def test_rescale_q_identity_and_shift():
     assert torch.allclose(study.rescale_q(q, f, 1.0), f)
     inside = q * 0.9 <= q.max()
     assert torch.allclose(study.rescale_q(q, f, 0.9)[inside], (0.9 * q[inside]) ** 2, atol=0.02)
-
-
-def test_peak_position_respects_the_window():
-    r = torch.arange(0.01, 8.0, 0.01, dtype=torch.float64)
-    g = torch.exp(-((r - 2.35) ** 2) / 0.01) + 2.0 * torch.exp(-((r - 5.0) ** 2) / 0.01)
-    assert study.peak_position(r, g) == pytest.approx(5.0, abs=1e-9)
-    assert study.peak_position(r, g, 2.0, 3.8) == pytest.approx(2.35, abs=1e-9)
-    assert study.peak_position(r, g, r_max=3.0) == pytest.approx(2.35, abs=1e-9)
-
-
-def test_spectrum_window_is_inclusive():
-    x = torch.arange(0.0, 25.0, 0.5, dtype=torch.float64)
-    spectrum = MeasuredSpectrum(x, 2 * x, None, "sq", "1/Å", None)
-    xs, ys = study.spectrum_window(spectrum, 1.0, 20.0)
-    assert float(xs[0]) == 1.0 and float(xs[-1]) == 20.0
-    assert torch.equal(ys, 2 * xs)
-
-
-def test_measured_spectra_have_their_physical_limits():
-    # Laaziri a-Si S(Q): first peak near 2.0 1/Å, S -> 1 at high Q
-    sq = study.measured_asi_sq()
-    low = (sq.x > 1.0) & (sq.x < 3.0)
-    assert 1.8 < float(sq.x[low][sq.y[low].argmax()]) < 2.2
-    assert abs(float(sq.y[sq.x > 15.0].mean()) - 1.0) < 0.05
-    # NIMROD SiO2 F(Q) = Q[S - 1] on 0.5-20 1/A, oscillating about zero
-    fq = study.measured_sio2_fq()
-    assert 0.5 <= float(fq.x.min()) and float(fq.x.max()) <= 20.0
-    assert abs(float(fq.y[fq.x > 10.0].mean())) < 0.3
-    assert math.isfinite(float(fq.y.abs().max()))
 
 
 def test_silicon_xray_sq_record():

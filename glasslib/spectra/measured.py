@@ -470,3 +470,9 @@ def to_grid(spectrum: MeasuredSpectrum, new_x) -> MeasuredSpectrum:
     meta = dict(spectrum.meta)
     meta["interpolated"] = True
     return spectrum.replace(x=_tensor(nx), y=_tensor(y), err=None if err is None else _tensor(err), meta=meta)
+
+
+def spectrum_window(spectrum: MeasuredSpectrum, x_min: float, x_max: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(x, y)`` of the points with x_min ≤ x ≤ x_max, each (K,)."""
+    keep = (spectrum.x >= x_min) & (spectrum.x <= x_max)
+    return spectrum.x[keep], spectrum.y[keep]

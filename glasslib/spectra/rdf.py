@@ -279,3 +279,21 @@ def weighted_g(pd: PairDistribution, weights) -> torch.Tensor:
     cw = pd.concentrations * w
     num = torch.einsum("sa,sb,sabk->sk", cw, cw, pd.partials)
     return num / (cw.sum(dim=1) ** 2)[:, None]
+
+
+def mean_partial(pd: PairDistribution, a: int, b: int) -> torch.Tensor:
+    """(n_r,) partial g_ab(r) of elements a, b (atomic numbers) averaged over the structures."""
+    return pd.partials[:, pd.elements.index(a), pd.elements.index(b)].mean(0)
+
+
+def peak_position(r: torch.Tensor, g: torch.Tensor, r_min: float | None = None, r_max: float | None = None) -> float:
+    """r (Å) of the maximum of g(r) (both (n_r,)), optionally within r_min < r < r_max."""
+    keep = torch.ones_like(r, dtype=torch.bool)
+    if r_min is not None:
+        keep &= r > r_min
+    if r_max is not None:
+        keep &= r < r_max
+    return float(r[keep][g[keep].argmax()])
+
+
+# ------------------------------------------------------------------ (a) SiO₂ neutron F(Q)

@@ -13,9 +13,7 @@ Three comparisons, each a function that returns its curves and a JSON-ready ``re
 Agreement numbers are Wright's R-factor R_χ = sqrt(Σ(y_calc − y_exp)² / Σ y_exp²)
 (:func:`glasslib.analysis.r_factor`). :func:`plot_spectra_validation` draws the figure.
 
-The readers of the measured SiO₂ F(Q), the a-Si S(Q) and the LLNL a-C structures, and the peak
-helpers, are also used by
-:mod:`glasslib.studies.training_data`. Units: Å, Å⁻¹, g/cm³.
+The measured and reference data come from :mod:`glasslib.studies.reference_data`. Units: Å, Å⁻¹, g/cm³.
 """
 
 from __future__ import annotations
@@ -26,20 +24,13 @@ import numpy as np
 import torch
 
 from glasslib.analysis import coordination_rdf, r_factor
-
 from glasslib.core.paths import data_dir, data_path
-from glasslib.core.structures import Structures, read_structures
+from glasslib.core.structures import read_structures
 from glasslib.plotting import label_panel
-from glasslib.spectra import (
-    MeasuredSpectrum,
-    PairDistribution,
-    convert,
-    pair_distribution,
-    read_columns,
-    read_mint01,
-    running_coordination,
-    structure_factor,
-)
+from glasslib.spectra import MeasuredSpectrum, pair_distribution, running_coordination, structure_factor
+from glasslib.spectra.measured import spectrum_window
+from glasslib.spectra.rdf import mean_partial, peak_position
+from glasslib.studies.reference_data import measured_asi_sq, measured_sio2_fq, read_llnl_carbon
 
 PROFILES = {
     # n_sio2: DM² glasses used; q_stride: every k-th measured Q point; method: Debye route;
@@ -49,56 +40,10 @@ PROFILES = {
     "paper": dict(n_sio2=8, q_stride=1, method="pairs", asi_cutoff=16.0, ac_sets=("train", "test")),
 }
 
-SIO2_COMPOSITION = {"Si": 1 / 3, "O": 2 / 3}
 AC_CN_CUTOFF = 1.85  # Å, first minimum of g(r) in a-C
 AC_R_MAX, AC_N_BINS = 5.0, 250  # histogram compared with OVITO: bins of 0.02 Å to 5 Å
 
 
-# ------------------------------------------------------------------ shared readers and peaks
-def measured_sio2_fq(q_min: float = 0.5, q_max: float = 20.0) -> MeasuredSpectrum:
-    """The NIMROD vitreous-SiO₂ measurement as Faber–Ziman F(Q) = Q[S(Q) − 1] (Å⁻¹).
-
-    The Gudrun file holds i(Q) in barn sr⁻¹ atom⁻¹; S − 1 = 100·i/⟨b⟩² with b in fm for
-    Si₁O₂. Returns the spectrum on its own Q points within [q_min, q_max] Å⁻¹.
-    """
-    raw = read_mint01(data_path("SiO2/SiO2_NIMROD.mint01"), qmin=q_min, qmax=q_max)
-    return convert(raw, "fq", composition=SIO2_COMPOSITION)
-
-
-def measured_asi_sq() -> MeasuredSpectrum:
-    """The digitized Laaziri et al. (1999) X-ray S(Q) of a-Si (Q in Å⁻¹), full range."""
-    return read_columns(data_path("a-Si/rosset2024_fig5_Sq_Laaziri_digitized.csv"), "sq")
-
-
-def spectrum_window(spectrum: MeasuredSpectrum, x_min: float, x_max: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(x, y)`` of the points with x_min ≤ x ≤ x_max, each (K,)."""
-    keep = (spectrum.x >= x_min) & (spectrum.x <= x_max)
-    return spectrum.x[keep], spectrum.y[keep]
-
-
-def read_llnl_carbon(sets: tuple[str, ...] | list[str], *, device="cpu") -> Structures:
-    """The LLNL 216-atom a-C structures (ML potential, ``data/a-C``) of the subsets ``sets``
-    (``"train"``, ``"test"``), in file-name order within each subset."""
-    root = data_dir() / "a-C" / "hsu2024_dgp" / "poscar"
-    return read_structures(sorted(p for s in sets for p in (root / s).glob("*.vasp")), device=device)
-
-
-def mean_partial(pd: PairDistribution, a: int, b: int) -> torch.Tensor:
-    """(n_r,) partial g_ab(r) of elements a, b (atomic numbers) averaged over the structures."""
-    return pd.partials[:, pd.elements.index(a), pd.elements.index(b)].mean(0)
-
-
-def peak_position(r: torch.Tensor, g: torch.Tensor, r_min: float | None = None, r_max: float | None = None) -> float:
-    """r (Å) of the maximum of g(r) (both (n_r,)), optionally within r_min < r < r_max."""
-    keep = torch.ones_like(r, dtype=torch.bool)
-    if r_min is not None:
-        keep &= r > r_min
-    if r_max is not None:
-        keep &= r < r_max
-    return float(r[keep][g[keep].argmax()])
-
-
-# ------------------------------------------------------------------ (a) SiO₂ neutron F(Q)
 def rescale_q(q: torch.Tensor, f: torch.Tensor, alpha: float) -> torch.Tensor:
     """f(αQ) on the grid q (both (n_q,)), by linear interpolation (float64, CPU)."""
     q_np = q.detach().cpu().numpy()

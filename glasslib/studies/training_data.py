@@ -44,14 +44,9 @@ from glasslib.spectra import (
     read_columns,
     structure_factor,
 )
-from glasslib.studies.spectra_validation import (
-    mean_partial,
-    measured_asi_sq,
-    measured_sio2_fq,
-    peak_position,
-    read_llnl_carbon,
-    spectrum_window,
-)
+from glasslib.spectra.measured import spectrum_window
+from glasslib.spectra.rdf import mean_partial, peak_position
+from glasslib.studies.reference_data import measured_asi_sq, measured_sio2_fq, read_llnl_carbon
 
 # which declared set feeds each panel, and how much of it is built ({"limit": n}: its first n
 # structures; {"per_group": n}: n per density/composition/quench-rate group); None: not built
