@@ -37,10 +37,11 @@ $(eval $(call notebook,00_spectra_validation,figures/spectra_validation.png))
 $(eval $(call notebook,01_training_data,figures/training_data.png))
 $(eval $(call notebook,02_rmc_baseline,figures/rmc_baseline.png))
 $(eval $(call notebook,03_glass_asi,figures/glass_asi.png))
+$(eval $(call notebook,04_priors,figures/priors.png))
 
 .DEFAULT_GOAL := figures
 .DELETE_ON_ERROR:
-.PHONY: figures smoke test benchmarks clean-runs datasets
+.PHONY: figures smoke test benchmarks clean-runs datasets priors
 
 figures: $(FIGURES)
 
@@ -63,6 +64,18 @@ benchmarks:
 ROLE ?=
 datasets:
 	$(PY) -m glasslib simulate --all $(if $(ROLE),--role $(ROLE))
+
+# Every declared prior (data/specs/priors.yaml) into data/models/<name>/, or one: make prior-NAME.
+# Builds the prior's training sets first (cached); interrupted and rerun, a prior resumes from its
+# checkpoint. Long: each prior is sized for at most 2 hours of one CPU core (see its model card).
+# prior-NAME also trains the prior's weak companion (autoguidance) when it declares one.
+priors:
+	@for name in $$(sed -n 's/^  - name: *//p' data/specs/priors.yaml); do $(MAKE) --no-print-directory prior-$$name || exit 1; done
+prior-%:
+	OMP_NUM_THREADS=1 $(PY) -m glasslib train --prior $* --no-progress
+	@if $(PY) -c "import sys; from glasslib.diffusion.priors import get_prior; sys.exit(get_prior('$*').weak is None)"; then \
+		echo "OMP_NUM_THREADS=1 $(PY) -m glasslib train --prior $* --weak --no-progress"; \
+		OMP_NUM_THREADS=1 $(PY) -m glasslib train --prior $* --weak --no-progress; fi
 
 clean-runs:
 	rm -rf $(RUNS)

@@ -20,6 +20,7 @@ The names users reach for are available here (imported on first use)::
     target = glasslib.read_target("gr_measured.csv", "gr")
     out = glasslib.generate(checkpoint, glasslib.SampleConfig(n=4, atoms=216, density=2.28, seed=0),
                             [glasslib.GuidanceTerm(target)])
+    atoms = glasslib.sample_structures(checkpoint, 2, seed=0)   # ase.Atoms in the training set's default cell
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ _API = {
     "GuidanceTerm": "glasslib.diffusion.generate",
     "generate": "glasslib.diffusion.generate",
     "write_samples": "glasslib.diffusion.generate",
+    "sample_structures": "glasslib.diffusion.generate",
+    "build_prior": "glasslib.diffusion.priors",
     "error_diversity": "glasslib.analysis.metrics",
 }
 _SUBPACKAGES = ("core", "simulate", "spectra", "diffusion", "rmc", "analysis", "plotting", "studies", "cli")

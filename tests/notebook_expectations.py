@@ -112,6 +112,32 @@ EXPECTED["03_glass_asi"] = [
 ]
 
 
+# notebook 04 (smoke: the a-Si prior only, 10 sampler steps, 1 structure per sampled ensemble,
+# one training structure per density, 2 held-out structures); records 0, 1, 2 = training,
+# unconditional, guided
+SISI = ("pairs", "Si-Si")
+EXPECTED["04_priors"] = [
+    # the SW training structures (observed 4.38, 19.5°, peak 2.40 Å, closest 2.28 Å = 1.03 × 2 r_cov)
+    (("records", 0, "coordination", "Si-Si"), 4.2, 4.5),
+    (("records", 0, "angles", "Si-Si-Si", "std_deg"), 17.0, 22.0),
+    (("records", 0, *SISI, "first_peak_A"), 2.33, 2.45),
+    (("records", 0, "min_closest_over_covalent"), 0.9, 1.1),
+    # 0.090 to the mean of all five, 0.112 leave-one-out: densities 2.1-2.5 spread g(r)
+    (("records", 0, *SISI, "gr_rmse_to_training_mean"), 0.04, 0.15),
+    (("records", 0, *SISI, "training_spread"), 0.06, 0.2),
+    # unconditional after 10 steps (observed 4.08, 26.3°, RMSE 0.34, peak 2.45 Å): bonded,
+    # liquid-like; a wrong cell (density) or broken sampler leaves these ranges
+    (("records", 1, "coordination", "Si-Si"), 3.6, 4.7),
+    (("records", 1, "angles", "Si-Si-Si", "std_deg"), 20.0, 32.0),
+    (("records", 1, *SISI, "gr_rmse_to_training_mean"), 0.2, 0.5),
+    (("records", 1, *SISI, "first_peak_A"), 2.3, 2.6),
+    (("records", 1, "density_g_cm3"), 2.29, 2.31),  # the default cell: the training mean, 2.30
+    # guided towards the held-out g(r) (observed E 0.199 against D 0.074 after 10 steps; unguided
+    # samples sit at about 0.35)
+    (("records", 2, "gr_error"), 0.08, 0.3),
+    (("records", 2, "density_g_cm3"), 2.27, 2.29),  # the held-out cell, 2.28
+]
+
 
 def lookup(summary: Any, path: Sequence) -> Any:
     """The value at ``path`` (dict keys and list indices) of a JSON summary; KeyError/IndexError

@@ -177,3 +177,56 @@ def test_sampled_structures_are_read_by_spectra_and_analyze(tmp_path):
     assert len(files) == 2 and (out / "sample_config.json").is_file()
     assert main(["spectra", *map(str, files), "--kind", "sq-xray", "--out", str(tmp_path / "sq.csv")]) == 0
     assert main(["analyze", *map(str, files), "--no-entropy", "--out", str(tmp_path / "report.json")]) == 0
+
+
+def test_sample_with_checkpoint_defaults_and_one_line_errors(tmp_path):
+    """No --atoms/--density: the training set's default cell (Si216 at 2.3 g/cm3); bad cells and species
+    are refused in one line, exit 2, with no output folder."""
+    out = tmp_path / "defaults"
+    assert main(["sample", str(PRIOR), "--n", "1", "--seed", "0", "--steps", "1", "--no-progress", "--out", str(out)]) == 0
+    (s,) = read_structures(sorted(out.glob("*.extxyz"))).split()
+    assert s.n_atoms == 216 and abs(float(s.mass_density[0]) - 2.3) < 1e-4
+    for extra, needle in [(["--composition", "SiO2", "--atoms", "216"], "species O not in the checkpoint"),
+                          (["--atoms", "40"], "less than twice the network cutoff"),
+                          (["--composition", "Si2Ge", "--atoms", "64"], "Ge not in the checkpoint"),
+                          (["--composition", "Sio"], "cannot parse formula")]:
+        bad = tmp_path / "bad"
+        r = _glass("sample", PRIOR, "--n", "1", "--seed", "0", "--steps", "1", "--no-progress", "--out", bad, *extra)
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 2 and len(lines) == 1 and needle in lines[0], (extra, r.stderr)
+        assert "Traceback" not in r.stderr and not bad.exists()
+
+
+def test_train_prior_refuses_mixed_or_unknown_requests(tmp_path):
+    for args, needle in [(["--prior", "nope", "--out", tmp_path / "a"], "no prior named 'nope'"),
+                         (["--prior", "asi_sw_prior", ASI], "do not combine"),
+                         (["--prior", "asi_sw_prior", "--steps", "5"], "give --out"),
+                         (["--weak", ASI, "--out", tmp_path / "b"], "--weak needs --prior"),
+                         ([ASI], "give training files DATA and --out")]:
+        r = _glass("train", *args)
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 2 and len(lines) == 1 and needle in lines[0], (args, r.stderr)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+SHIPPED = sorted(p.parent for p in (DATA / "models").glob("*/checkpoint.pt"))
+
+
+def test_every_shipped_prior_samples_with_its_defaults(tmp_path):
+    """`glass sample data/models/<name>/checkpoint.pt --n 2 --seed 0 --out DIR` (2 sampler steps here)
+    writes structures of the training set's default cell that `glass analyze` and `glass spectra` read."""
+    import json
+
+    assert SHIPPED, "no shipped prior"
+    for model in SHIPPED:
+        out = tmp_path / model.name
+        assert main(["sample", str(model / "checkpoint.pt"), "--n", "2", "--seed", "0", "--steps", "2", "--no-progress",
+                     "--out", str(out)]) == 0
+        files = sorted(out.glob("*.extxyz"))
+        default = torch.load(model / "checkpoint.pt", weights_only=True)["data_summary"]["default"]
+        got = read_structures(files)
+        assert len(files) == 2 and got.n_atoms == 2 * default["atoms"], model.name
+        assert torch.allclose(got.mass_density, torch.full((2,), float(default["density"]), dtype=got.dtype), rtol=1e-4)
+        assert json.loads((out / "sample_config.json").read_text())["config"]["composition"] == default["composition"]
+        assert main(["analyze", *map(str, files), "--no-entropy", "--out", str(out / "report.json")]) == 0
+        assert main(["spectra", *map(str, files), "--kind", "gr", "--out", str(out / "gr.csv")]) == 0

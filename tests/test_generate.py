@@ -71,13 +71,13 @@ def test_record_names_config_checkpoints_and_targets(prior):
     target = Target.from_structures("sq-xray", read_structures(ASI), source="a-Si reference")
     out = generate(prior, SampleConfig(**SMALL), [GuidanceTerm(target)], weak=WEAK)
     r = out.record
-    assert r["config"] == {**SampleConfig(**SMALL).to_dict(), "element": "Si"}
+    assert r["config"] == {**SampleConfig(**SMALL).to_dict(), "composition": "Si64"}
     assert r["checkpoint_sha256"] == hashlib.sha256(PRIOR.read_bytes()).hexdigest()
     assert r["weak_checkpoint_sha256"] == hashlib.sha256(WEAK.read_bytes()).hexdigest()
     assert r["sde"] == prior.sde.to_dict() and r["glasslib"] == glasslib.__version__
     (t,) = r["targets"]
     assert t["kind"] == "sq-xray" and t["points"] == len(target.x) and t["smearing"] is None
-    assert SampleConfig.from_dict(r["config"] | {"element": None}) == SampleConfig(**SMALL)
+    assert SampleConfig.from_dict(r["config"] | {"composition": None}) == SampleConfig(**SMALL)
 
 
 def test_same_seed_same_structures_and_batches(prior):
@@ -110,9 +110,11 @@ def test_bad_config_is_refused(changes, message):
         SampleConfig(**(SMALL | changes))
 
 
-def test_bad_element_and_weight_are_refused(prior):
-    with pytest.raises(InputError, match="element C is not one of"):
-        generate(prior, SampleConfig(**SMALL, element="C"))
+def test_bad_species_and_weight_are_refused(prior):
+    with pytest.raises(InputError, match="species C not in the checkpoint"):
+        generate(prior, SampleConfig(**SMALL, composition="C"))
+    with pytest.raises(InputError, match="twice the network cutoff"):
+        generate(prior, SampleConfig(**(SMALL | {"atoms": 32})))
     with pytest.raises(InputError, match="weight"):
         GuidanceTerm(Target("gr", (1.0, 2.0), (0.0, 1.0)), -1.0)
 
@@ -133,3 +135,48 @@ def test_readme_example_runs(tmp_path, monkeypatch):
     code = code.replace('"runs/', f'"{tmp_path}/')
     exec(compile(code, "README.md", "exec"), {})
     assert len(list(tmp_path.rglob("*.extxyz"))) == 1
+
+
+def test_defaults_come_from_the_training_set(prior):
+    """The shipped a-Si prior: 216 atoms at the training set's mean density 2.3 g/cm³."""
+    out = generate(prior, SampleConfig(n=1, seed=0, steps=1))
+    assert out.record["config"]["composition"] == "Si216" and out.record["config"]["atoms"] == 216
+    assert float(out.structures.mass_density[0]) == pytest.approx(prior.data_summary["default"]["density"], rel=1e-5)
+    (atoms,) = out.to_ase()
+    assert len(atoms) == 216 and atoms.pbc.all() and atoms.info["checkpoint_sha256"] == out.record["checkpoint_sha256"]
+    assert atoms.get_volume() == pytest.approx(float(out.structures.volumes[0]), rel=1e-5)
+
+
+def test_multi_element_sampling(tmp_path):
+    """A network trained on Si-O cells samples SiO2 with exact counts, by default and on request."""
+    import ase
+
+    from glasslib.core.structures import from_ase
+    from glasslib.diffusion.model import ScoreNetConfig
+    from glasslib.diffusion.training import TrainConfig, train
+
+    frames = []
+    for k, density in enumerate((2.1, 2.2, 2.3)):
+        a = ase.Atoms("Si8O16", pbc=True)
+        a.set_cell([(a.get_masses().sum() * 1.66053906660 / density) ** (1 / 3)] * 3)
+        a.set_scaled_positions(torch.rand(24, 3, generator=torch.Generator().manual_seed(k), dtype=torch.float64).numpy())
+        frames.append(a)
+    config = TrainConfig(model=ScoreNetConfig(cutoff=3.0, angular_cutoff=2.0, hidden=8, channels=2, n_layers=1, n_rbf=4,
+                                              n_fourier=4), steps=2, batch_size=1, val_fraction=0.0)
+    ckpt = load_checkpoint(train(config, from_ase(frames), tmp_path / "run", progress=False))
+    out = generate(ckpt, SampleConfig(n=2, seed=0, steps=2))
+    counts = torch.bincount(out.structures.species, minlength=15)
+    assert counts[14] == 16 and counts[8] == 32 and out.record["config"]["composition"] == "Si8O16"
+    assert torch.allclose(out.structures.mass_density, torch.full((2,), 2.2, dtype=out.structures.dtype), rtol=1e-4)
+    big = generate(ckpt, SampleConfig(n=1, seed=0, steps=2, composition="SiO2", atoms=81, density=2.0))
+    assert big.record["config"]["composition"] == "Si27O54" and big.structures.n_atoms == 81
+    with pytest.raises(InputError, match="multiple of 3 atoms"):
+        generate(ckpt, SampleConfig(n=1, seed=0, steps=2, composition="SiO2", atoms=80))
+
+
+def test_sample_structures_returns_ase_atoms():
+    atoms = glasslib.sample_structures(PRIOR, 2, seed=4, atoms=64, density=2.28, steps=2)
+    ref = generate(PRIOR, SampleConfig(n=2, seed=4, atoms=64, density=2.28, steps=2)).structures
+    assert [len(a) for a in atoms] == [64, 64] and all(a.get_chemical_formula() == "Si64" for a in atoms)
+    assert torch.allclose(torch.as_tensor(atoms[1].positions), ref[1].positions.double(), atol=1e-6)
+    assert atoms[0].info["composition"] == "Si64" and atoms[0].info["index"] == 0

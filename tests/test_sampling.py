@@ -153,11 +153,11 @@ def test_cli_sample_end_to_end(tmp_path):
 
     ckpt = train(data, tmp_path / "run", 4, 8)
     out = tmp_path / "samples"
-    common = [str(ckpt), "--n", "2", "--atoms", "8", "--density", "2.3", "--seed", "0", "--steps", "3", "--no-progress"]
+    common = [str(ckpt), "--n", "2", "--atoms", "16", "--density", "2.3", "--seed", "0", "--steps", "3", "--no-progress"]
     args = parser.parse_args(["sample", *common, "--out", str(out)])
     assert args.func(args) == 0
     got = read_structures(sorted(out.glob("*.extxyz")))
-    assert got.n_systems == 2 and got.n_atoms == 16
+    assert got.n_systems == 2 and got.n_atoms == 32
     assert torch.allclose(got.mass_density, torch.full((2,), 2.3, dtype=torch.float64), rtol=1e-6)
     with pytest.raises(InputError, match="nothing was overwritten"):
         args.func(args)

@@ -2,7 +2,9 @@
 
 Examples::
 
+    glass sample data/models/asi_sw_prior/checkpoint.pt --n 2 --seed 0 --out runs/samples   # training defaults
     glass sample runs/prior/checkpoint.pt --n 8 --atoms 216 --density 2.28 --seed 0 --out runs/samples
+    glass sample runs/cuzr/checkpoint.pt --n 4 --composition Cu64.5Zr35.5 --atoms 400 --seed 0 --out runs/cz
     glass sample ckpt.pt --n 4 --atoms 216 --density 2.28 --seed 1 --out runs/guided \\
         --target gr_measured.csv --kind gr --weight 1 \\
         --target sq_xray.csv --kind sq-xray --weight 0.5
@@ -11,6 +13,12 @@ Examples::
 (:func:`glasslib.diffusion.guidance.with_autoguidance`): the score extrapolated away from a weaker network
 trained on the same data (same species and noise process; checked). Spectral guidance, if any,
 then acts on the autoguided score.
+
+Composition, atoms and density default to the checkpoint's training set (the training composition
+closest to its mean, that composition's atom count and mean density; see
+:mod:`glasslib.diffusion.cell_contents`). A ``--composition`` must come out in whole atoms in the
+cell (``SiO2`` in 648 atoms, not in 100), and the cubic cell must be at least twice the network's
+cutoff; otherwise the command stops with a one-line error before writing anything.
 
 Each ``--target FILE --kind KIND [--weight W]`` group adds one guidance term (joint guidance
 with several groups). A target FILE is read by :func:`glasslib.spectra.targets.read_target`: a
@@ -38,7 +46,7 @@ from glasslib.diffusion.generate import (
     RECORD_NAME,
     GuidanceTerm,
     SampleConfig,
-    element_of,
+    cell_contents,
     generate,
     predictor_steps,
     require_new_output,
@@ -61,12 +69,13 @@ def register(sub) -> None:
     )
     p.add_argument("checkpoint", type=Path, metavar="CHECKPOINT", help="checkpoint from glass train")
     p.add_argument("--n", type=int, required=True, metavar="COUNT", help="number of structures")
-    p.add_argument("--atoms", type=int, required=True, metavar="N", help="atoms per structure")
-    p.add_argument("--density", type=float, required=True, metavar="G_PER_CM3", help="mass density, g/cm3 (cubic cell)")
     p.add_argument("--seed", type=int, required=True, help="seed of the sampler's generator")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
-    p.add_argument("--element", default=None, metavar="SYMBOL",
-                   help="element to sample (default: the checkpoint's, if it has only one)")
+    p.add_argument("--composition", "--element", default=None, metavar="FORMULA",
+                   help="composition, e.g. SiO2, H2O, Cu64.5Zr35.5, Si (default: the training set's)")
+    p.add_argument("--atoms", type=int, default=None, metavar="N", help="atoms per structure (default: the training set's)")
+    p.add_argument("--density", type=float, default=None, metavar="G_PER_CM3",
+                   help="mass density, g/cm3, of the cubic cell (default: the training set's)")
     p.add_argument("--device", default=D["device"], help=f"torch device (default {D['device']})")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     g = p.add_argument_group("sampler")
@@ -111,7 +120,7 @@ def guidance_terms(args, composition) -> list[GuidanceTerm]:
 def run(args) -> int:
     if args.autoguidance is not None and args.weak is None:
         raise InputError("--autoguidance needs --weak WEAK_CHECKPOINT")
-    options = dict(n=args.n, atoms=args.atoms, density=args.density, seed=args.seed, element=args.element,
+    options = dict(n=args.n, atoms=args.atoms, density=args.density, seed=args.seed, composition=args.composition,
                    steps=args.steps, rho=args.rho, corrector_steps=args.corrector_steps, snr=args.snr,
                    corrector_sigma_max=args.corrector_sigma_max, restarts=args.restarts, batch=args.batch,
                    guidance_step=args.guidance_step, device=args.device)
@@ -121,8 +130,9 @@ def run(args) -> int:
     require_new_output(args.out, args.n)
     ckpt = load_checkpoint(args.checkpoint, torch.device(args.device))
     weak = None if args.weak is None else load_checkpoint(args.weak, torch.device(args.device))
-    z = element_of(ckpt, args.element)
-    terms = guidance_terms(args, composition={z: 1.0})
+    contents = cell_contents(ckpt, config)
+    counts = torch.bincount(contents.species)
+    terms = guidance_terms(args, composition={z: int(c) / contents.atoms for z, c in enumerate(counts) if c > 0})
     n_batches = -(-args.n // (args.batch or args.n))
     bar = tqdm(total=n_batches * predictor_steps(config, ckpt.sde), disable=args.no_progress, desc="sample",
                dynamic_ncols=True)

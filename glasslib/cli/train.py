@@ -2,10 +2,15 @@
 
 Examples::
 
+    glass train --prior ac_tersoff_prior          # a declared prior (data/specs/priors.yaml) -> data/models/<name>/
+    glass train --prior asi_sw_prior --weak       # its weak companion for autoguidance -> data/models/<name>/weak/
+    glass train --prior ac_tersoff_prior --steps 50 --out runs/check   # a short run of the same recipe elsewhere
     glass train runs/aSi/*.extxyz --out runs/prior-aSi --steps 4000 --seed 0
     glass train data.extxyz --out runs/p --config model.hidden=32 --config lr=1e-3
     glass train data.extxyz --out runs/p --config my_config.json      # a TrainConfig dict (partial)
 
+``--prior NAME`` builds the prior's declared datasets (cached) and trains in its declared stages
+(:func:`glasslib.diffusion.priors.build_prior`); the run folder also gets ``train_info.json``.
 The run folder gets ``checkpoint.pt`` (written atomically, periodically), ``config.json``
 (the resolved configuration) and ``history.jsonl``. Rerunning the same command resumes from
 the checkpoint and ends with exactly the weights of an uninterrupted run.
@@ -21,6 +26,7 @@ import torch
 from glasslib.cli.options import parse_species_map
 from glasslib.core.structures import read_structures
 from glasslib.core.errors import InputError
+from glasslib.diffusion.priors import build_prior
 from glasslib.diffusion.training import TrainConfig, train
 
 
@@ -30,8 +36,12 @@ def register(sub) -> None:
         help="train a score network on structures",
         description="Train a periodic score network by denoising score matching (resumable).",
     )
-    p.add_argument("data", nargs="+", metavar="DATA", help="training structure files (anything ase.io reads)")
-    p.add_argument("--out", required=True, type=Path, metavar="RUN", help="run folder (checkpoint, config, history)")
+    p.add_argument("data", nargs="*", metavar="DATA", help="training structure files (anything ase.io reads)")
+    p.add_argument("--prior", default=None, metavar="NAME",
+                   help="train a prior declared in data/specs/priors.yaml (instead of DATA and --config)")
+    p.add_argument("--weak", action="store_true", help="with --prior: its weak companion for autoguidance")
+    p.add_argument("--out", type=Path, metavar="RUN",
+                   help="run folder (checkpoint, config, history); with --prior default data/models/NAME")
     p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE|FILE.json",
                    help="override a setting (lr=1e-3, model.hidden=32, sde.k=4) or load a JSON dict; repeatable")
     p.add_argument("--steps", type=int, default=None, help="optimiser steps (overrides the config)")
@@ -84,8 +94,14 @@ def parse_overrides(items) -> dict:
 
 
 def run(args) -> int:
-
-
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise InputError("--out exists and is not a folder", args.out)
+    if args.prior is not None:
+        return run_prior(args)
+    if args.weak:
+        raise InputError("--weak needs --prior NAME")
+    if not args.data or args.out is None:
+        raise InputError("give training files DATA and --out RUN, or --prior NAME")
     overrides = parse_overrides(args.config)
     if args.steps is not None:
         overrides["steps"] = args.steps
@@ -95,10 +111,21 @@ def run(args) -> int:
         config = TrainConfig().with_overrides(overrides)
     except TypeError as exc:
         raise InputError(f"--config: bad value ({exc})") from None
-    if args.out.exists() and not args.out.is_dir():
-        raise InputError("--out exists and is not a folder", args.out)
     data = read_structures(args.data, format=args.format, species_map=parse_species_map(args.species_map),
                            dtype=torch.float64)
     path = train(config, data, args.out, resume=not args.no_resume, device=args.device, progress=not args.no_progress)
+    print(path)
+    return 0
+
+
+def run_prior(args) -> int:
+    """``--prior NAME``: the declared recipe, nothing overridden but the run folder and ``--steps``."""
+    if args.data or args.config or args.seed is not None or args.species_map or args.format:
+        raise InputError("--prior trains the declared recipe; DATA, --config, --seed, --format and --species-map "
+                         "do not combine with it (edit data/specs/priors.yaml instead)")
+    if args.steps is not None and args.out is None:
+        raise InputError("--steps with --prior makes another checkpoint than the declared one; give --out RUN")
+    path = build_prior(args.prior, out_dir=args.out, weak=args.weak, steps=args.steps, resume=not args.no_resume,
+                       progress=not args.no_progress, device=args.device)
     print(path)
     return 0

@@ -44,3 +44,19 @@ def sha256_file(path: str | os.PathLike) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def write_marked_section(path: str | os.PathLike, section: str, start: str, end: str, *, new_file_heading: str) -> Path:
+    """Put ``section`` (which begins with the marker line ``start`` and ends with ``end``) into the
+    text file ``path``: it replaces the text between the markers if both are there, otherwise it is
+    appended; a missing file starts with ``new_file_heading``. The rest of the file is kept; the
+    write is atomic. Used for the generated parts of hand-written documents (model cards)."""
+    path = Path(path)
+    text = path.read_text() if path.exists() else new_file_heading.rstrip("\n") + "\n"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + section + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    return atomic_write_text(path, text)
+

@@ -35,3 +35,11 @@ def data_path(relative: str | os.PathLike) -> Path:
     if not path.exists():
         raise InputError("data file not found (see data/PROVENANCE.md)", path)
     return path
+
+
+def repo_relative(path: str | os.PathLike) -> str:
+    """``path`` relative to the repository when inside it, else absolute (for records that stay
+    valid across clones)."""
+    path = Path(path).resolve()
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+

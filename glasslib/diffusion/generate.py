@@ -7,9 +7,10 @@ command line (``glass sample``), the notebooks and the benchmarks sample the sam
    noise process and training data: :meth:`Checkpoint.require_companion`);
 2. wrap the score: autoguidance s + (w − 1)(s − s_weak) (:func:`with_autoguidance`), then
    spectral guidance on the Tweedie estimate for every target (:func:`with_spectral_guidance`);
-3. a cubic cell of ``atoms`` atoms at ``density`` (:func:`glasslib.core.units.cubic_box_length`),
-   EDM's time grid of ``steps`` steps with power ``rho`` in the checkpoint's dtype, uniform random
-   start positions;
+3. the cell contents: ``composition``, ``atoms`` and ``density``, each defaulting to the checkpoint's
+   training set (:func:`glasslib.diffusion.cell_contents.resolve_contents`: exact integer atom counts,
+   species of the network, a cubic cell at least twice the network cutoff); EDM's time grid of
+   ``steps`` steps with power ``rho`` in the checkpoint's dtype, uniform random start positions;
 4. the predictor–corrector sampler (:func:`glasslib.diffusion.sampling.sample`), ``batch``
    structures per batched pass, all draws from one ``torch.Generator`` seeded with ``seed``.
 
@@ -34,14 +35,14 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import torch
-from ase.data import atomic_numbers, chemical_symbols
 
 from glasslib import __version__
 from glasslib.core.atomic_io import atomic_write_text, sha256_file
 from glasslib.core.errors import InputError, reject_unknown_keys
-from glasslib.core.structures import Structures, concatenate, write_extxyz
+from glasslib.core.structures import Structures, concatenate, to_ase, write_extxyz
 from glasslib.diffusion.guidance import with_autoguidance, with_spectral_guidance
-from glasslib.diffusion.sampling import cubic_cell, default_restart_time, initial_noise, sample, time_grid
+from glasslib.diffusion.cell_contents import CellContents, resolve_contents
+from glasslib.diffusion.sampling import default_restart_time, initial_noise, sample, time_grid
 from glasslib.diffusion.training import Checkpoint, load_checkpoint
 from glasslib.spectra.targets import Target
 
@@ -79,10 +80,11 @@ class SampleConfig:
 
     Attributes:
         n: number of structures.
-        atoms: atoms per structure.
-        density: mass density, g/cm³ (cubic cell).
         seed: seed of the sampler's generator (the only source of randomness).
-        element: element symbol to sample (default: the checkpoint's, if it has only one).
+        atoms: atoms per structure (None: the training set's default cell).
+        density: mass density, g/cm³, of the cubic cell (None: the default cell's).
+        composition: formula, e.g. ``"SiO2"``, ``"Cu64.5Zr35.5"``, ``"Si"`` (None: the default
+            cell's); its atom counts in ``atoms`` atoms must be whole.
         steps: predictor steps; rho: power of the time grid (EDM, Karras et al. 2022, Eq. 5).
         corrector_steps, snr, corrector_sigma_max: Langevin corrector (Song et al. 2021, Alg. 4)
             steps per predictor step, its signal-to-noise ratio, and the σ (Å) below which it runs.
@@ -94,10 +96,10 @@ class SampleConfig:
     """
 
     n: int
-    atoms: int
-    density: float
     seed: int
-    element: str | None = None
+    atoms: int | None = None
+    density: float | None = None
+    composition: str | None = None
     steps: int = 200
     rho: float = 7.0
     corrector_steps: int = 1
@@ -111,11 +113,15 @@ class SampleConfig:
 
     def __post_init__(self):
         for name in ("n", "atoms", "steps"):
-            if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 1):
-                raise InputError(f"{name} must be a positive integer, got {getattr(self, name)}")
+            value = getattr(self, name)
+            if not (value is None and name == "atoms") and not (isinstance(value, int) and value >= 1):
+                raise InputError(f"{name} must be a positive integer, got {value}")
+        if not isinstance(self.seed, int):
+            raise InputError(f"seed must be an integer, got {self.seed}")
         if self.batch is not None and not (isinstance(self.batch, int) and self.batch >= 1):
             raise InputError(f"batch must be a positive integer, got {self.batch}")
-        if not (isinstance(self.density, (int, float)) and math.isfinite(self.density) and self.density > 0):
+        if self.density is not None and not (isinstance(self.density, (int, float)) and math.isfinite(self.density)
+                                             and self.density > 0):
             raise InputError(f"density must be positive (g/cm3), got {self.density}")
         if self.corrector_steps < 0 or self.restarts < 0:
             raise InputError("corrector_steps and restarts must be >= 0")
@@ -149,20 +155,19 @@ class Generated:
             info["guided"] = ",".join(f"{t['kind']}:{Path(t['source'] or '-').name}:{t['weight']}" for t in r["targets"])
         return {k: v for k, v in info.items() if v is not None}
 
+    def to_ase(self) -> list:
+        """The structures as ``ase.Atoms`` (periodic), each with :meth:`info` in ``atoms.info``."""
+        atoms = to_ase(self.structures)
+        for k, a in enumerate(atoms):
+            a.info.update(self.info(k))
+        return atoms
 
-def element_of(ckpt: Checkpoint, element: str | None) -> int:
-    """Atomic number to sample: ``element`` (must be one of the checkpoint's species) or the
-    checkpoint's only species."""
-    if element is not None:
-        z = atomic_numbers.get(element)
-        if z is None or z not in ckpt.species:
-            raise InputError(f"element {element} is not one of the checkpoint's species "
-                             f"{[chemical_symbols[s] for s in ckpt.species]}", ckpt.path)
-        return z
-    if len(ckpt.species) == 1:
-        return int(ckpt.species[0])
-    raise InputError(f"the checkpoint covers several species {[chemical_symbols[s] for s in ckpt.species]}; choose one element",
-                     ckpt.path)
+
+def cell_contents(ckpt: Checkpoint, config: SampleConfig) -> CellContents:
+    """The resolved composition, atoms, density and species of ``config`` for ``ckpt``
+    (:func:`glasslib.diffusion.cell_contents.resolve_contents`)."""
+    return resolve_contents(ckpt.species, ckpt.data_summary, config.composition, config.atoms, config.density,
+                            cutoff=ckpt.config.model.cutoff, source=ckpt.path)
 
 
 def _load(checkpoint, device) -> Checkpoint:
@@ -186,7 +191,7 @@ def generate(checkpoint: Checkpoint | str | os.PathLike, config: SampleConfig, t
     """
     device = torch.device(config.device)
     ckpt = _load(checkpoint, device)
-    z = element_of(ckpt, config.element)
+    contents = cell_contents(ckpt, config)
     dtype, sde = ckpt.config.torch_dtype, ckpt.sde
     score = ckpt.score
     weak_ckpt = None
@@ -201,19 +206,20 @@ def generate(checkpoint: Checkpoint | str | os.PathLike, config: SampleConfig, t
         score = with_spectral_guidance(score, observables, values, [t.weight for t in terms],
                                        sigma_fn=sde.sigma, step_size=config.guidance_step)
 
-    cell = cubic_cell(config.atoms, z, config.density, dtype=dtype, device=device)
+    cell = torch.eye(3, dtype=dtype, device=device) * contents.box
     times = time_grid(config.steps, 1.0, sde.t_min, config.rho, dtype=dtype)
     gen = torch.Generator(device=device).manual_seed(config.seed)
     batch = config.batch or config.n
     done, parts = 0, []
     while done < config.n:
         b = min(batch, config.n - done)
-        x = initial_noise(b, config.atoms, cell, z, gen)
+        x = initial_noise(b, contents.atoms, cell, contents.species, gen)
         parts.append(sample(score, x, times, generator=gen, sde=sde, n_corrector=config.corrector_steps, snr=config.snr,
                             corrector_sigma_max=config.corrector_sigma_max, n_restarts=config.restarts,
                             callback=callback))
         done += b
-    resolved = {**config.to_dict(), "element": chemical_symbols[z]}
+    resolved = {**config.to_dict(), "composition": contents.composition, "atoms": contents.atoms,
+                "density": contents.density}
     record = {
         "glasslib": __version__,
         "config": resolved,
@@ -227,6 +233,20 @@ def generate(checkpoint: Checkpoint | str | os.PathLike, config: SampleConfig, t
         "targets": [t.describe() for t in terms],
     }
     return Generated(concatenate(parts) if len(parts) > 1 else parts[0], record)
+
+
+def sample_structures(checkpoint: Checkpoint | str | os.PathLike, n: int, seed: int, *, composition: str | None = None,
+                      atoms: int | None = None, density: float | None = None,
+                      targets: Sequence[GuidanceTerm] = (), **sampler) -> list:
+    """``n`` structures as ``ase.Atoms`` (periodic; ``atoms.info`` holds the record's flat fields).
+
+    The same recipe as :func:`generate`; ``composition``, ``atoms`` and ``density`` default to the
+    checkpoint's training set, ``sampler`` takes the other :class:`SampleConfig` fields (``steps``,
+    ``device``, ...). Example: ``sample_structures("data/models/sio2_vashishta_prior/checkpoint.pt",
+    2, seed=0, composition="SiO2", atoms=192)``.
+    """
+    config = SampleConfig(n=n, seed=seed, composition=composition, atoms=atoms, density=density, **sampler)
+    return generate(checkpoint, config, targets).to_ase()
 
 
 def predictor_steps(config: SampleConfig, sde) -> int:

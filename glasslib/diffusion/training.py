@@ -17,7 +17,9 @@ Checkpoint (a dict, written atomically: ``torch.save`` to a temporary file + ``o
 
     format, step, model (state dict), ema (state dict), optimizer, scheduler,
     rng {"train": generator state}, config (TrainConfig.to_dict(): model, sde and training
-    hyperparameters, resolved), data_sha256, n_skipped, history (list of dicts)
+    hyperparameters, resolved), data_sha256, data_summary (the training set's species,
+    compositions, atoms and densities, and the default cell of sampling:
+    :func:`glasslib.diffusion.cell_contents.training_set_summary`), n_skipped, history (list of dicts)
 
 :func:`load_checkpoint` rebuilds the network from the embedded config.
 """
@@ -38,6 +40,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from glasslib.diffusion.cell_contents import training_set_summary
 from glasslib.diffusion.sde import VESDE, Denoiser, dsm_loss, SIGMA_DISTRIBUTIONS
 from glasslib.core.errors import GlassError, InputError, reject_unknown_keys
 from glasslib.core.atomic_io import atomic_write_bytes, atomic_write_text
@@ -227,6 +230,7 @@ def train(
     device=None,
     progress: bool = True,
     stop_at: int | None = None,
+    record: dict | None = None,
 ) -> Path:
     """Train a score network on ``dataset_structures``; returns the checkpoint path.
 
@@ -239,6 +243,8 @@ def train(
         device: torch device (default CPU).
         progress: show a tqdm progress bar.
         stop_at: stop after this step (checkpoint written), as if interrupted.
+        record: JSON-ready description of the run stored in the checkpoint as ``record`` (e.g. the
+            resolved prior spec of :func:`glasslib.diffusion.priors.build_prior`).
     """
     device = torch.device(device or "cpu")
     out_dir = Path(out_dir)
@@ -252,6 +258,7 @@ def train(
     if missing:
         raise InputError(f"training data contain species {missing} that the model config does not list {list(config.model.species)}")
     data_hash = data_sha256(dataset_structures)
+    summary = training_set_summary(dataset_structures)
 
     dtype = config.torch_dtype
     systems = [s.to(device=device, dtype=dtype) for s in dataset_structures.split()]
@@ -292,7 +299,8 @@ def train(
         _save(ckpt_path, {
             "format": CHECKPOINT_FORMAT, "step": step, "model": denoiser.state_dict(), "ema": ema.state_dict(),
             "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "rng": {"train": gen.get_state()},
-            "config": config.to_dict(), "data_sha256": data_hash, "n_skipped": n_skipped, "history": history,
+            "config": config.to_dict(), "data_sha256": data_hash, "data_summary": summary, "record": record,
+            "n_skipped": n_skipped, "history": history,
             "n_train": len(train_set), "n_val": len(val_set), "running_loss": running,
         })
         atomic_write_text(out_dir / "history.jsonl", "".join(json.dumps(h) + "\n" for h in history))
@@ -397,6 +405,10 @@ class Checkpoint:
     data_sha256: str
     path: Path
     history: list = field(default_factory=list)
+    #: :func:`glasslib.diffusion.cell_contents.training_set_summary` (None in checkpoints that predate it)
+    data_summary: dict | None = None
+    #: how the run was declared (``train(record=...)``), e.g. the prior spec; None if not given
+    record: dict | None = None
 
     @property
     def sde(self) -> VESDE:
@@ -450,4 +462,5 @@ def load_checkpoint(path: str | os.PathLike, device=None, *, species=None, ema: 
         if want != sorted(config.model.species):
             raise InputError(f"checkpoint covers species {sorted(config.model.species)}, but {want} were requested", path)
     denoiser.eval().requires_grad_(False)
-    return Checkpoint(denoiser, config, int(state["step"]), str(state["data_sha256"]), path, list(state.get("history", [])))
+    return Checkpoint(denoiser, config, int(state["step"]), str(state["data_sha256"]), path, list(state.get("history", [])),
+                      state.get("data_summary"), state.get("record"))

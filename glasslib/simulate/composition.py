@@ -6,17 +6,14 @@ Fractions are atom fractions per type, in the order of ``System.species``.
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 from ase.data import atomic_numbers, reference_states
 
 from glasslib.core.errors import InputError
+from glasslib.core.formula import parse_formula
 from glasslib.core.units import mass_density
 from glasslib.simulate.engine import System
-
-_COMP_RE = re.compile(r"([A-Z][a-z]?)(\d*\.?\d*)")
-
 
 def parse_composition(text: str | dict | tuple | list | None, system: System) -> tuple[float, ...]:
     """Atom fractions per type from e.g. ``"Cu0.5Zr0.5"``, ``"Cu64Zr36"``,
@@ -31,13 +28,7 @@ def parse_composition(text: str | dict | tuple | list | None, system: System) ->
     elif isinstance(text, dict):
         counts = {str(k): float(v) for k, v in text.items()}
     else:
-        s = str(text).replace(" ", "")
-        parts = _COMP_RE.findall(s)
-        if not parts or "".join(e + n for e, n in parts) != s:
-            raise InputError(f"cannot parse composition {text!r} (use e.g. Cu0.5Zr0.5 or Cu64Zr36)")
-        counts = {}
-        for el, num in parts:
-            counts[el] = counts.get(el, 0.0) + (float(num) if num else 1.0)
+        counts = parse_formula(text)
     unknown = sorted(set(counts) - set(system.species))
     if unknown:
         raise InputError(f"composition has element(s) {', '.join(unknown)} not in {system.name} ({', '.join(system.species)})")

@@ -17,7 +17,6 @@ ensemble's own diversity (ΔED = E − D, :func:`glasslib.analysis.error_diversi
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -27,10 +26,11 @@ import torch
 
 from glasslib.analysis import error_diversity, local_structure, rmse, spectral_diversity
 
-from glasslib.core.paths import REPO_ROOT, data_dir, figures_dir
+from glasslib.core.paths import data_dir, figures_dir
 from glasslib.core.structures import Structures
 from glasslib.diffusion.generate import GuidanceTerm, SampleConfig, generate
-from glasslib.diffusion.training import Checkpoint, load_checkpoint, train_stages
+from glasslib.diffusion.priors import build_prior
+from glasslib.diffusion.training import Checkpoint, load_checkpoint
 from glasslib.plotting import label_panel
 from glasslib.simulate import build_spec, read_dataset
 from glasslib.spectra.kinds import KINDS
@@ -50,7 +50,8 @@ GUIDANCE_STEP = 1.0  # guidance RMS / score RMS per atom
 #: g(r) grid of the comparison and of the guidance target: 0.05 … 8 Å (inside half the 216-atom box)
 R = torch.arange(1, 161, dtype=torch.float64) * 0.05
 GR_SMEARING = 0.05  # Å, the registry's default for g(r)
-SHIPPED = data_dir() / "models" / "asi_sw_prior"
+PRIOR = "asi_sw_prior"  # the declared prior (data/specs/priors.yaml)
+SHIPPED = data_dir() / "models" / PRIOR
 ENSEMBLES = ("prior", "autoguided", "guided")
 
 
@@ -77,14 +78,11 @@ def reference_summary(train: Structures, heldout: Structures) -> dict:
     return out
 
 
-def retrain(shipped_path: Path, out_dir: Path, device) -> Path:
-    """Retrain the network of a shipped checkpoint from the declared data (its embedded config and
-    the stages of its ``train_info.json``); returns the new checkpoint's path."""
-    config = load_checkpoint(shipped_path).config
-    info_path = shipped_path.parent / "train_info.json"
-    stages = json.loads(info_path.read_text()).get("stages", [config.steps]) if info_path.exists() else [config.steps]
-    full = read_dataset(build_spec("aSi-SW-prior", progress=False).out_dir)
-    return train_stages(config, full, out_dir, stages, device=device, progress=False)
+def retrain(out_dir: Path, device, *, weak: bool = False) -> Path:
+    """Retrain the shipped prior (or its weak companion) from its declared recipe
+    (``data/specs/priors.yaml``, :func:`glasslib.diffusion.priors.build_prior`) into ``out_dir``;
+    returns the new checkpoint's path."""
+    return build_prior(PRIOR, out_dir=out_dir, weak=weak, device=device, progress=False)
 
 
 def load_networks(checkpoint: Path, weak_checkpoint: Path, device) -> tuple[Checkpoint, Checkpoint]:
@@ -194,9 +192,3 @@ def figure(train: Structures, heldout: Structures, samples: dict[str, Structures
 
 def default_figure_path() -> Path:
     return figures_dir() / "glass_asi.png"
-
-
-def repo_relative(path: Path) -> str:
-    """``path`` relative to the repository when inside it (for records that stay valid across clones)."""
-    path = Path(path).resolve()
-    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
