@@ -46,7 +46,7 @@ _API = {
     "build_prior": "glasslib.diffusion.priors",
     "error_diversity": "glasslib.analysis.metrics",
 }
-_SUBPACKAGES = ("core", "simulate", "spectra", "diffusion", "rmc", "analysis", "plotting", "studies", "cli")
+_SUBPACKAGES = ("core", "simulate", "spectra", "diffusion", "rmc", "analysis", "plotting", "studies", "workflows", "cli")
 
 __all__ = ["__version__", *_API, *_SUBPACKAGES]
 

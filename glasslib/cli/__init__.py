@@ -15,7 +15,7 @@ import sys
 from glasslib.core.errors import GlassError
 
 #: subcommand modules, in the order of the data flow
-SUBCOMMANDS = ("simulate", "spectra", "analyze", "rmc", "train", "sample")
+SUBCOMMANDS = ("simulate", "spectra", "analyze", "rmc", "train", "sample", "batch")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,6 +4,7 @@ Example::
 
     glass spectra a.xyz b.xyz --kind sq-neutron --qmin 0.5 --qmax 20 --dq 0.02 --out sq.csv
     glass spectra glass.dat --species-map 1=O,2=Si --kind gr --partials --out gr.csv
+    glass spectra aC.extxyz --kind xanes --out xanes.csv    # C K-edge XANES (learned surrogate, index grid)
 
 The CSV starts with ``#`` lines (command, inputs, conventions) and a header row naming each
 column with its unit; it is written atomically, so a failed run leaves no file behind.
@@ -47,7 +48,7 @@ def register(sub) -> None:
     g.add_argument("--dr", type=float, default=None, help=f"r step and first r, Å (default {gr.grid.step:g})")
     g.add_argument("--sigma", type=float, default=None,
                    help=f"Gaussian smearing width: Å for gr/Gr (default {gr.smearing:g}), degrees for adf "
-                        f"(default {adf.smearing:g}); 0 = histogram")
+                        f"(default {adf.smearing:g}); 0 = histogram; xanes: broadening in grid-index units (default none)")
     g.add_argument("--partials", action="store_true", help="also write every partial g_ab(r)")
     g = p.add_argument_group("angles (adf)")
     g.add_argument("--cutoff", type=float, default=None,
@@ -105,6 +106,14 @@ def compute(args) -> tuple[list[str], np.ndarray, list[str]]:
         y = kind.compute(structures, theta, smearing=sigma, cutoff=args.cutoff).mean(0)
         notes += [f"cutoff_A: {args.cutoff}", f"cutoff_width_A: {kind.cutoff_width}", f"sigma_deg: {sigma}"]
         return list(kind.columns), torch.stack([theta, y], 1).detach().cpu().numpy(), notes
+    if kind.x_name == "index":
+        grid = kind.default_grid(device=args.device)
+        sigma = args.sigma
+        y = kind.compute(structures, grid, smearing=sigma).mean(0)
+        notes += ["surrogate: data/models/xanes_ac_surrogate (mean over C absorbers)",
+                  "grid: index 0..99 (the computed training spectra give no energy axis; docs/conventions.md)",
+                  f"broadening_index: {sigma or 0}"]
+        return list(kind.columns), torch.stack([grid, y], 1).detach().cpu().numpy(), notes
     structures.require_periodic("S(Q)")
     grid = _grid(kind, args.qmin, args.qmax, args.dq)
     q = grid.values(device=args.device)

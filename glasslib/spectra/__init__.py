@@ -3,7 +3,8 @@
 Pure functions of a :class:`~glasslib.core.Structures` batch and a grid; device and dtype follow
 the inputs. g(r) and its transforms (:mod:`.rdf`), bond-angle distributions (:mod:`.angles`),
 Faber–Ziman S(Q)/F(Q) (:mod:`.scattering`, form factors in :mod:`.form_factors`), readers for
-measured spectra (:mod:`.measured`).
+measured spectra (:mod:`.measured`), C K-edge XANES through a learned surrogate
+(:mod:`.xanes_surrogate`, descriptors in :mod:`.xanes_features`, training in :mod:`.xanes`).
 """
 
 from glasslib.spectra.rdf import (
@@ -22,11 +23,22 @@ from glasslib.spectra.scattering import (
     structure_factor_from_gr,
 )
 from glasslib.spectra.transforms import fq_from_pdf, pdf_from_fq
-from glasslib.spectra.measured import MeasuredSpectrum, convert, read_columns, read_mint01, read_spectrum, to_grid
+from glasslib.spectra.measured import (
+    MeasuredSpectrum,
+    convert,
+    read_columns,
+    read_mint01,
+    read_spectrum,
+    read_xanes,
+    to_grid,
+)
+from glasslib.spectra.xanes_features import DescriptorConfig, absorber_descriptors
+from glasslib.spectra.xanes_surrogate import XanesConfig, XanesSurrogate, shipped_surrogate, xanes_spectrum
 
 __all__ = [
     "PairDistribution", "pair_distribution", "reduced_pdf", "differential_correlation", "total_correlation",
     "radial_distribution", "running_coordination", "bond_angle_distribution", "bond_angles", "coordination_numbers",
     "StructureFactor", "structure_factor", "structure_factor_from_gr", "pdf_from_fq", "fq_from_pdf",
-    "MeasuredSpectrum", "read_columns", "read_mint01", "read_spectrum", "convert", "to_grid",
+    "MeasuredSpectrum", "read_columns", "read_mint01", "read_spectrum", "read_xanes", "convert", "to_grid",
+    "DescriptorConfig", "absorber_descriptors", "XanesConfig", "XanesSurrogate", "shipped_surrogate", "xanes_spectrum",
 ]

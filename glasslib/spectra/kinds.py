@@ -14,12 +14,20 @@ kind           observable                            default grid      smearing 
 ``sq-neutron`` Faber–Ziman S(Q), neutron b_c         Q 0.5–20 Å⁻¹, 0.05  none      Q_per_A, S
 ``fq-xray``    F(Q) = Q[S(Q) − 1], Å⁻¹               as sq              none      Q_per_A, F_per_A
 ``fq-neutron`` F(Q) = Q[S(Q) − 1], Å⁻¹               as sq              none      Q_per_A, F_per_A
+``xanes``      C K-edge XANES (learned surrogate)    index 0–99, 1      none      index, mu
 =============  ====================================  ================  ==========  ============
 
 S(Q) is the periodic Debye sum of :func:`glasslib.spectra.scattering.structure_factor` over all
 pairs and images within :data:`SQ_CUTOFF` Å with the Lorch window (docs/conventions.md). An ADF
 needs the neighbour cutoff of the system (no default: it is a property of the material); its
 neighbours are counted with a smooth cutoff 0.3 Å wide.
+
+``xanes`` is the mean over a structure's carbon atoms of the per-atom C K-edge XANES that the
+shipped surrogate predicts (:mod:`glasslib.spectra.xanes_surrogate`, loaded at first use from
+``data/models/xanes_ac_surrogate/checkpoint.pt``). Its grid is an *index* 0..99 (unit
+``"index"``): the computed spectra it was trained on give no energy axis (docs/conventions.md,
+"XANES"). Its smearing, if given, is a Gaussian broadening in index units; cutoffs and windows
+do not apply to it.
 
 ``uncertainty`` is the default σ of a target of this kind in a χ² (reverse Monte Carlo, eq. 1
 of :mod:`glasslib.rmc.engine`), in the unit of y.
@@ -38,6 +46,7 @@ from glasslib.core.structures import Structures
 from glasslib.spectra.angles import bond_angle_distribution
 from glasslib.spectra.rdf import pair_distribution, reduced_pdf
 from glasslib.spectra.scattering import structure_factor
+from glasslib.spectra.xanes_surrogate import xanes_spectrum
 
 Observable = Callable[[Structures], torch.Tensor]
 
@@ -72,7 +81,8 @@ class SpectrumKind:
         label: how figures and messages name it.
         quantity: the :data:`glasslib.spectra.measured.QUANTITIES` entry a file of this kind holds.
         radiation: ``"xray"``, ``"neutron"`` or None.
-        x_name, x_unit: abscissa and its unit (``"r"``/``"Å"``, ``"Q"``/``"1/Å"``, ``"theta"``/``"deg"``).
+        x_name, x_unit: abscissa and its unit (``"r"``/``"Å"``, ``"Q"``/``"1/Å"``, ``"theta"``/``"deg"``,
+            ``"index"``/``"index"`` for XANES: a grid index, no energy axis).
         columns: the header row ``glass spectra`` writes (abscissa, values).
         grid: default grid.
         smearing: default Gaussian smearing (Å for r, degrees for θ), None where there is none.
@@ -101,17 +111,21 @@ class SpectrumKind:
     def compute(self, structures: Structures, grid=None, *, smearing: float | None = None,
                 cutoff: float | None = None, window: str | None = "lorch") -> torch.Tensor:
         """(S, K) spectrum of every structure on ``grid`` (default: :attr:`grid`), differentiable
-        w.r.t. positions where the smearing is positive (g(r), G(r), ADF) and always for S(Q).
+        w.r.t. positions where the smearing is positive (g(r), G(r), ADF) and always for S(Q) and
+        XANES.
 
         Args:
             smearing: Å (r) or degrees (θ); default :attr:`smearing`. 0: plain histogram.
+                XANES: Gaussian broadening in index units (None or 0: none).
             cutoff: ADF neighbour cutoff, Å (required for ``adf``); S(Q): Debye-sum cutoff, Å
-                (default :data:`SQ_CUTOFF`).
-            window: S(Q) real-space window, ``"lorch"`` or None.
+                (default :data:`SQ_CUTOFF`). Not used by XANES.
+            window: S(Q) real-space window, ``"lorch"`` or None. Not used by XANES.
         """
         dt, dev = structures.dtype, structures.device
         x = self.default_grid(dtype=dt, device=dev) if grid is None else torch.as_tensor(grid, dtype=dt, device=dev)
         width = self.smearing if smearing is None else float(smearing)
+        if self.x_name == "index":
+            return xanes_spectrum(structures, x, smearing=width)
         if self.x_name == "r":
             pd = pair_distribution(structures, x, sigma=width)
             return pd.g if self.quantity == "gr" else reduced_pdf(pd)
@@ -134,6 +148,7 @@ class SpectrumKind:
 _R = Grid(0.05, 10.0, 0.05)
 _Q = Grid(0.5, 20.0, 0.05)
 _THETA = Grid(0.0, 180.0, 1.0)
+_INDEX = Grid(0.0, 99.0, 1.0)
 
 #: every kind, by name, in the order the command line lists them
 KINDS: dict[str, SpectrumKind] = {k.name: k for k in (
@@ -145,6 +160,7 @@ KINDS: dict[str, SpectrumKind] = {k.name: k for k in (
     SpectrumKind("sq-neutron", "neutron S(Q)", "sq", "neutron", "Q", "1/Å", ("Q_per_A", "S"), _Q, None, 0.05),
     SpectrumKind("fq-xray", "X-ray F(Q)", "fq", "xray", "Q", "1/Å", ("Q_per_A", "F_per_A"), _Q, None, 0.1),
     SpectrumKind("fq-neutron", "neutron F(Q)", "fq", "neutron", "Q", "1/Å", ("Q_per_A", "F_per_A"), _Q, None, 0.1),
+    SpectrumKind("xanes", "C K-edge XANES", "xanes", None, "index", "index", ("index", "mu"), _INDEX, None, 0.01),
 )}
 
 

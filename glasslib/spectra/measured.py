@@ -16,6 +16,7 @@ quantity   meaning (docs/conventions.md)                     x
 ``Rr``     R(r) = 4πr²ρ₀g(r) (the "RDF J(r)"), Å⁻¹           r
 ``nr``     running coordination number n(r)                  r
 ``adf``    bond-angle distribution                           angle
+``xanes``  C K-edge XANES intensity (:func:`read_xanes`)     index
 =========  ===============================================  ============
 
 Readers (:func:`read_spectrum` dispatches on the file suffix):
@@ -25,6 +26,8 @@ Readers (:func:`read_spectrum` dispatches on the file suffix):
 * :func:`read_mint01`: Gudrun ``.mint01`` files (``#`` header, then Q [Å⁻¹], the
   interference differential cross-section i(Q) [barn sr⁻¹ atom⁻¹], its error), trimmed
   below ``qmin`` (0.1 Å⁻¹ as in Dissolve) and of trailing all-zero rows.
+* :func:`read_xanes`: XANES with two columns, grid index (or energy in eV, mapped to the
+  index with an explicit alignment) and intensity.
 
 Conversions: :func:`convert` between ``iq``, ``sq`` and ``fq`` given the composition
 ({element: fraction}) and optional isotopes: S(Q) = 1 + 100·i(Q)/⟨b⟩² with i in barn and
@@ -61,13 +64,14 @@ QUANTITIES = {
     "Rr": "r",
     "nr": "r",
     "adf": "angle",
+    "xanes": "index",
 }
 _ALIASES = {
     "s(q)": "sq", "f(q)": "fq", "i(q)": "iq", "g(r)": "gr", "G(r)": "Gr", "D(r)": "Dr", "T(r)": "Tr",
     "R(r)": "Rr", "J(r)": "Rr", "rdf": "Rr", "RDF": "Rr", "n(r)": "nr", "ADF": "adf", "bad": "adf",
 }
 #: canonical unit of each abscissa kind
-CANONICAL_UNITS = {"Q": "1/Å", "r": "Å", "angle": "deg"}
+CANONICAL_UNITS = {"Q": "1/Å", "r": "Å", "angle": "deg", "index": "index"}
 # accepted unit spellings -> (kind, factor to the canonical unit)
 _UNITS = {
     **{u: ("Q", 1.0) for u in ("1/Å", "1/A", "Å⁻¹", "A^-1", "Å^-1", "A-1", "1/angstrom", "invA")},
@@ -76,7 +80,12 @@ _UNITS = {
     **{u: ("r", 10.0) for u in ("nm", "nanometre", "nanometer")},
     **{u: ("angle", 1.0) for u in ("deg", "degree", "degrees", "°")},
     **{u: ("angle", 180.0 / math.pi) for u in ("rad", "radian", "radians")},
+    "index": ("index", 1.0),
 }
+#: points of the XANES index grid (that of the shipped surrogate, docs/conventions.md "XANES")
+XANES_INDEX_POINTS = 100
+#: abscissa units of a XANES file that are energies, and their factor to eV
+_ENERGY_UNITS = {"eV": 1.0, "ev": 1.0, "keV": 1000.0, "kev": 1000.0}
 
 
 @dataclass(frozen=True)
@@ -327,6 +336,8 @@ def read_spectrum(
         if quantity.endswith(suffix):
             quantity, radiation = quantity[: -len(suffix)], suffix[1:]
     quantity = normalize_quantity(quantity, path)
+    if quantity == "xanes":
+        return read_xanes(path, x_unit=x_unit, **options)
     if path.suffix.lower() == ".mint01":
         if radiation == "xray":
             raise InputError("a .mint01 file holds neutron data, not X-ray", path)
@@ -340,6 +351,54 @@ def read_spectrum(
     if radiation is not None:
         spectrum = spectrum.replace(meta=dict(spectrum.meta, radiation=radiation))
     return spectrum
+
+
+def read_xanes(path: str | os.PathLike, *, x_unit: str | None = None,
+               energy_map: tuple[float, float] | None = None, n_points: int = XANES_INDEX_POINTS) -> MeasuredSpectrum:
+    """Read a XANES spectrum onto the surrogate's index grid 0..n_points − 1 (no energy axis).
+
+    The file has exactly two columns, the abscissa and the intensity (``#`` comments and one
+    row of column names allowed, as ``glass spectra`` writes: ``index,mu``). The abscissa is a
+    grid index unless ``x_unit`` is an energy (``"eV"``, ``"keV"``) or the first column's name
+    starts with ``e``/``E`` (``E``, ``energy_eV``). An energy column needs the alignment
+    ``energy_map = (E0, dE)``: index = (E − E0) / dE, E0 the energy (eV) put on index 0 and dE
+    eV per index step (docs/conventions.md, "XANES": align the edge features of the measured
+    spectrum with those of the computed set); without it the file is refused. Index values
+    outside [0, n_points − 1] are refused (a C K-edge energy column of ~280–320 eV read as
+    indices). Intensities are taken as they are.
+
+    Returns:
+        :class:`MeasuredSpectrum` with ``quantity="xanes"``, ``x_unit="index"``, sorted by x.
+    """
+    path = _check_file(path)
+    table, comments, _, names = _parse_rows(path)
+    if table.shape[1] != 2:
+        raise InputError(f"a xanes file has two columns (grid index or energy, intensity), found {table.shape[1]}", path)
+    x, y = table[:, 0].copy(), table[:, 1].copy()
+    unit = None if x_unit is None else str(x_unit).strip()
+    if unit is not None and unit not in _ENERGY_UNITS and unit != "index":
+        raise InputError(f"unknown unit {x_unit!r} for the abscissa of xanes; expected index or eV", path)
+    energy = unit in _ENERGY_UNITS if unit is not None else bool(names) and names[0].lower().startswith("e")
+    in_file = "eV" if energy and unit is None else (unit or "index")
+    meta = {"comments": comments, "column_names": names, "x_unit_in_file": in_file}
+    if energy:
+        if energy_map is None:
+            raise InputError("xanes abscissa is an energy; the surrogate's grid is an index 0..99 with no energy axis: "
+                             "give energy_map=(E0, dE) (index = (E - E0)/dE) or write an index column", path)
+        e0, de = (float(v) for v in energy_map)
+        if not (math.isfinite(e0) and math.isfinite(de) and de > 0):
+            raise InputError(f"energy_map needs a finite E0 and a positive step dE (eV), got {energy_map}", path)
+        x = (x * _ENERGY_UNITS.get(unit, 1.0) - e0) / de
+        meta["energy_map_eV"] = (e0, de)
+    elif energy_map is not None:
+        raise InputError("energy_map given but the abscissa is a grid index "
+                         "(name the column energy_eV or give x_unit='eV')", path)
+    if x.min() < -1e-9 or x.max() > n_points - 1 + 1e-9:
+        raise InputError(f"xanes grid index runs {x.min():g}..{x.max():g}, outside the index grid 0..{n_points - 1} "
+                         "(an energy column? give energy_map=(E0, dE) or an index column)", path)
+    x, y, _ = _sorted(x, y, None, meta)
+    return MeasuredSpectrum(x=_tensor(x), y=_tensor(y), err=None, quantity="xanes", x_unit="index",
+                            source_path=str(path), meta=meta)
 
 
 # ------------------------------------------------------------------ conversions

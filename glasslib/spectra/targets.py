@@ -7,6 +7,8 @@ grid: measured, digitized, written by ``glass spectra``, or computed from refere
 * a text/CSV file of two columns (x, y), ``#`` comments and an optional row of column names
   (the files ``glass spectra`` writes are read back as they are);
 * a Gudrun ``.mint01`` file (neutron i(Q)), converted to S(Q) or F(Q) with the composition;
+* for ``xanes``, a two-column file of grid index (or energy with an alignment) and intensity
+  (:func:`glasslib.spectra.measured.read_xanes`);
 * a structure file (``.extxyz``, ``.xyz``, ``.cif``, ``.traj``, POSCAR, …): the target is the
   mean spectrum of its frames on the kind's default grid (or ``grid``) and smearing.
 
@@ -40,7 +42,7 @@ class Target:
 
     Attributes:
         kind: a registered kind (:data:`glasslib.spectra.kinds.KINDS`).
-        x: (K,) grid, non-negative and sorted: r (Å), Q (Å⁻¹) or θ (degrees).
+        x: (K,) grid, non-negative and sorted: r (Å), Q (Å⁻¹), θ (degrees) or a XANES grid index.
         y: (K,) values, in the unit of the kind.
         sigma: uncertainty σ of the values (unit of y) in a χ²; None: the kind's default.
         cutoff: neighbour cutoff of an ADF target, Å (ADF only).
@@ -78,6 +80,9 @@ class Target:
                 raise InputError("an ADF target needs a positive neighbour cutoff (Å)", where)
             if x[-1] > 180.0 + 1e-9:
                 raise InputError(f"ADF target angles must lie within [0, 180] degrees, end at {x[-1]}", where)
+        if self.spectrum_kind.x_name == "index" and x[-1] > self.spectrum_kind.grid.stop + 1e-9:
+            raise InputError(f"xanes target grid index must lie within [0, {self.spectrum_kind.grid.stop:g}], "
+                             f"ends at {x[-1]:g}", where)
         object.__setattr__(self, "x", tuple(float(v) for v in x))
         object.__setattr__(self, "y", tuple(float(v) for v in y))
 
@@ -147,7 +152,8 @@ def is_structure_file(path: str | os.PathLike) -> bool:
 
 def read_target(path: str | os.PathLike, kind: str, *, sigma: float | None = None, cutoff: float | None = None,
                 x_unit: str | None = None, composition: Mapping[int | str, float] | None = None,
-                grid=None, smearing: float | None = None, species_map=None) -> Target:
+                grid=None, smearing: float | None = None, species_map=None,
+                energy_map: tuple[float, float] | None = None) -> Target:
     """Read a target of ``kind`` from a spectrum file or from structures (module docstring).
 
     Args:
@@ -159,6 +165,8 @@ def read_target(path: str | os.PathLike, kind: str, *, sigma: float | None = Non
         composition: {element: fraction}, needed to convert a ``.mint01`` file.
         grid, smearing: for structure files, the grid and smearing of the computed spectrum.
         species_map: LAMMPS atom type → element, for LAMMPS data files.
+        energy_map: ``(E0, dE)`` in eV, mapping a XANES energy column onto the index grid,
+            index = (E − E0)/dE (:func:`glasslib.spectra.measured.read_xanes`); xanes only.
     """
     spec = get_kind(kind)
     path = Path(path)
@@ -173,7 +181,10 @@ def read_target(path: str | os.PathLike, kind: str, *, sigma: float | None = Non
     if path.suffix.lower() == ".mint01" and spec.radiation != "neutron":
         raise InputError(f"a Gudrun .mint01 file holds neutron data; use an sq-neutron or fq-neutron kind, not {kind}", path)
     quantity = spec.quantity if spec.radiation is None else f"{spec.quantity}-{spec.radiation}"
-    measured = read_spectrum(path, quantity, x_unit=x_unit, composition=composition)
+    if energy_map is not None and spec.x_name != "index":
+        raise InputError(f"energy_map applies to xanes targets, not {kind}", path)
+    extra = {"energy_map": energy_map} if spec.x_name == "index" else {}
+    measured = read_spectrum(path, quantity, x_unit=x_unit, composition=composition, **extra)
     if measured.x.numel() == 0:
         raise InputError("empty target (no data points)", path)
     return Target(kind, tuple(measured.x.tolist()), tuple(measured.y.tolist()), sigma, cutoff, str(path))

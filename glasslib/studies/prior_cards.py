@@ -7,8 +7,9 @@ three ensembles are judged against the prior's training set:
 * ``unconditional``: samples of the prior alone, in its default cell (the training composition
   closest to the mean, its atom count and mean density; :mod:`glasslib.diffusion.cell_contents`);
 * ``guided``: samples guided by the mean total g(r) of the prior's held-out set (unseen density,
-  composition or cooling rate), in the held-out set's cell, with error, diversity and ΔED of g(r)
-  against that set (:func:`glasslib.analysis.error_diversity`).
+  composition or cooling rate), in the held-out set's default cell, with error, diversity and ΔED
+  of g(r) against that set (:func:`glasslib.analysis.error_diversity`). Where the held-out set has
+  several compositions (Cu–Zr), target and diversity come from the structures of the sampled one.
 
 Criteria (:data:`CARDS` says which apply to which system; bonds are pairs closer than the
 card's cutoffs):
@@ -107,6 +108,7 @@ class PriorEnsembles:
     checkpoint: Path
     training: Structures
     heldout: Structures
+    target_set: Structures  # the held-out structures of the guided cell's composition (the target's)
     samples: dict = field(default_factory=dict)
     sp3: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
@@ -135,10 +137,11 @@ def sample_card(spec: PriorSpec, train: Structures, heldout: Structures, *, n: i
     path = default_out_dir(spec) / "checkpoint.pt"
     ckpt = load_checkpoint(path, device)
     card = CARDS[spec.name]
-    out = PriorEnsembles(spec, path, train, heldout)
     cell = training_set_summary(heldout)["default"]
-    target = Target.from_structures("gr", heldout, card.grid(), smearing=GR_SMEARING,
-                                    source=f"mean g(r) of {spec.heldout}")
+    target_set = of_composition(heldout, cell["composition"])
+    out = PriorEnsembles(spec, path, train, heldout, target_set)
+    target = Target.from_structures("gr", target_set, card.grid(), smearing=GR_SMEARING,
+                                    source=f"mean g(r) of {spec.heldout} ({cell['composition']})")
     runs = {"unconditional": (SampleConfig(n=n, seed=seed, steps=steps, device=str(device)), ()),
             "guided": (SampleConfig(n=n, seed=seed + 1, steps=steps, guidance_step=GUIDANCE_STEP, device=str(device),
                                     **cell), [GuidanceTerm(target, 1.0, smearing=GR_SMEARING)])}
@@ -152,6 +155,12 @@ def sample_card(spec: PriorSpec, train: Structures, heldout: Structures, *, n: i
             config = SampleConfig(n=sp3_n, seed=seed + 10 + k, steps=steps, density=density, device=str(device))
             out.sp3[density] = generate(ckpt, config).structures
     return out
+
+
+def of_composition(x: Structures, label: str) -> Structures:
+    """The structures of ``x`` whose formula with atom counts is ``label`` (e.g. ``"Cu225Zr275"``)."""
+    parts = [s for s in x.split() if training_set_summary(s)["default"]["composition"] == label]
+    return concatenate(parts) if len(parts) > 1 else parts[0]
 
 
 def _training_densities(x: Structures) -> list[float]:
@@ -189,8 +198,8 @@ def total_gr(x: Structures, card: Card) -> torch.Tensor:
         return pair_distribution(x.to(device="cpu", dtype=torch.float64), card.grid(), sigma=GR_SMEARING).g
 
 
-def closest_pairs(x: Structures) -> dict[str, float]:
-    """Closest distance (Å) per species pair over the batch (inf if none within 4 Å)."""
+def closest_pairs(x: Structures) -> dict[str, float | None]:
+    """Closest distance (Å) per species pair over the batch (None if none within 4 Å)."""
     x = x.to(device="cpu", dtype=torch.float64)
     d, i, j, _ = pair_distances(x, 4.0)
     zi, zj = x.species[i], x.species[j]
@@ -198,7 +207,7 @@ def closest_pairs(x: Structures) -> dict[str, float]:
     out = {}
     for a, b in _pairs(x):
         m = (lo == a) & (hi == b)
-        out[_name(a, b)] = float(d[m].min()) if bool(m.any()) else float("inf")
+        out[_name(a, b)] = float(d[m].min()) if bool(m.any()) else None
     return out
 
 
@@ -255,11 +264,12 @@ def criteria(x: Structures, card: Card, ref_partials: dict[str, torch.Tensor], e
             "training_spread": float(spectral_diversity(ref).mean()) if ref.shape[0] > 1 else float("nan"),
             "first_peak_A": peak_position(r, g.mean(0), 0.5, peak_max),
             "closest_A": close[name],
-            "closest_over_covalent": close[name] / float(covalent_radii[a] + covalent_radii[b]),
+            "closest_over_covalent": None if close[name] is None else close[name] / float(covalent_radii[a] + covalent_radii[b]),
         }
     graphs = bonded(x, card)
     out = {"n_structures": x.n_systems, "pairs": pairs,
-           "min_closest_over_covalent": min(p["closest_over_covalent"] for p in pairs.values()),
+           "min_closest_over_covalent": min(p["closest_over_covalent"] for p in pairs.values()
+                                            if p["closest_over_covalent"] is not None),
            "coordination": {p: coordination(graphs, p) for p in card.coordination},
            "angles": {t: angle_stats(graphs, t) for t in card.angles}}
     if "sulfur" in card.extras:
@@ -277,8 +287,9 @@ def card_records(e: PriorEnsembles) -> list[dict]:
     card = CARDS[e.spec.name]
     elements = sorted(e.training.elements)
     ref = partials(e.training, card, elements)
-    g_held = total_gr(e.heldout, card)
-    base = {"prior": e.spec.name, "checkpoint": repo_relative(e.checkpoint), "heldout": e.spec.heldout}
+    g_held = total_gr(e.target_set, card)
+    base = {"prior": e.spec.name, "checkpoint": repo_relative(e.checkpoint), "heldout": e.spec.heldout,
+            "heldout_target_structures": e.target_set.n_systems}
     records = []
     for ensemble, x in [("training", e.training), *e.samples.items()]:
         rec = {**base, "ensemble": ensemble, **criteria(x, card, ref, elements),
@@ -322,7 +333,7 @@ def figure(ensembles: list[PriorEnsembles]):
         r = card.grid()
         g_train = total_gr(e.training, card)
         ax.fill_between(r, g_train.min(0).values, g_train.max(0).values, color="0.85", lw=0, label="training (range)")
-        ax.plot(r, total_gr(e.heldout, card).mean(0), color="k", lw=1.2, label=f"held-out ({e.spec.heldout})")
+        ax.plot(r, total_gr(e.target_set, card).mean(0), color="k", lw=1.2, label=f"held-out target ({e.spec.heldout})")
         for name, x in e.samples.items():
             ax.plot(r, total_gr(x, card).mean(0), color=COLORS[name], lw=0.9, label=name)
         ax.set_xlabel("r (Å)"); ax.set_ylabel("g(r)"); ax.legend(fontsize=6, loc="upper right")

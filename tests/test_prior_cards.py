@@ -1,0 +1,76 @@
+"""glasslib.studies.prior_cards: the card criteria on structures whose answers are known."""
+
+from __future__ import annotations
+
+import ase
+import ase.build
+import numpy as np
+import pytest
+
+from glasslib.core.structures import from_ase
+from glasslib.studies.prior_cards import CARDS, angle_stats, bonded, closest_pairs, coordination, criteria, partials, \
+    water_intact_fraction
+
+
+@pytest.fixture(scope="module")
+def diamond():
+    return from_ase([ase.build.bulk("Si", "diamond", a=5.431, cubic=True).repeat(3)])
+
+
+def test_crystalline_silicon(diamond):
+    card = CARDS["asi_sw_prior"]
+    graphs = bonded(diamond, card)
+    assert coordination(graphs, "Si-Si") == pytest.approx(4.0)
+    a = angle_stats(graphs, "Si-Si-Si")
+    assert a["mean_deg"] == pytest.approx(109.47, abs=0.01) and a["std_deg"] < 1e-6 and a["fraction_below_70"] == 0
+    d = closest_pairs(diamond)["Si-Si"]
+    assert d == pytest.approx(5.431 * np.sqrt(3) / 4, rel=1e-9)
+    ref = partials(diamond, card, [14])
+    c = criteria(diamond, card, {k: v.repeat(2, 1) for k, v in ref.items()}, [14])
+    pair = c["pairs"]["Si-Si"]
+    assert pair["gr_rmse_to_training_mean"] == pytest.approx(0.0, abs=1e-12) and pair["training_spread"] == pytest.approx(0.0)
+    assert pair["first_peak_A"] == pytest.approx(2.35, abs=0.03)
+    assert c["min_closest_over_covalent"] == pytest.approx(d / (2 * ase.data.covalent_radii[14]))
+
+
+def _water_box(n_side=3, spacing=3.1, broken=0) -> ase.Atoms:
+    """H2O molecules on a simple cubic lattice (O–H 0.9572 Å, H–O–H 104.52°); ``broken`` molecules
+    have one H moved 1.5 Å away from its O."""
+    atoms = ase.Atoms(cell=[n_side * spacing] * 3, pbc=True)
+    half = np.radians(104.52) / 2
+    k = 0
+    for i in range(n_side):
+        for j in range(n_side):
+            for m in range(n_side):
+                o = np.array([i, j, m], float) * spacing + 0.5
+                h1 = o + 0.9572 * np.array([np.sin(half), np.cos(half), 0])
+                h2 = o + 0.9572 * np.array([-np.sin(half), np.cos(half), 0])
+                if k < broken:
+                    h2 = o + np.array([0, 0, 1.5])
+                atoms += ase.Atoms("OH2", positions=[o, h1, h2])
+                k += 1
+    return atoms
+
+
+def test_intact_water_and_the_hoh_angle():
+    x = from_ase([_water_box()])
+    assert water_intact_fraction(x) == 1.0
+    card = CARDS["water_tip4p2005_prior"]
+    graphs = bonded(x, card)
+    assert coordination(graphs, "O-H") == pytest.approx(2.0)
+    assert angle_stats(graphs, "H-O-H")["mean_deg"] == pytest.approx(104.52, abs=1e-6)
+    assert water_intact_fraction(from_ase([_water_box(broken=9)])) == pytest.approx(18 / 27)
+
+
+def test_an_s8_ring_is_counted():
+    """A crown S8 ring (S–S 2.05 Å) in a big box: every S two-fold and in an 8-ring."""
+    r, z = 2.05 / (2 * np.sin(np.pi / 8)) * 0.95, 0.5
+    pos = [[r * np.cos(k * np.pi / 4), r * np.sin(k * np.pi / 4), z * (-1) ** k] for k in range(8)]
+    ring = ase.Atoms("S8", positions=np.array(pos) + 7.0, cell=[14.0] * 3, pbc=True)
+    bonds = np.linalg.norm(ring.positions - np.roll(ring.positions, 1, axis=0), axis=1)
+    assert np.all((bonds > 1.8) & (bonds < 2.3))
+    x = from_ase([ring])
+    card = CARDS["sulfur_chgnet_prior"]
+    ref = partials(x, card, [16])
+    c = criteria(x, card, {k: v.repeat(2, 1) for k, v in ref.items()}, [16])
+    assert c["s_twofold_fraction"] == 1.0 and c["s8_fraction"] == 1.0 and c["coordination"]["S-S"] == 2.0
