@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from glasslib.cli import main
+from glasslib.diffusion.priors import load_priors
 from glasslib.spectra.rdf import pair_distribution
 from glasslib.core.structures import read_structures
 
@@ -209,7 +210,11 @@ def test_train_prior_refuses_mixed_or_unknown_requests(tmp_path):
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
-SHIPPED = sorted(p.parent for p in (DATA / "models").glob("*/checkpoint.pt"))
+def _shipped_priors() -> list[Path]:
+    return [DATA / "models" / name for name in load_priors() if (DATA / "models" / name / "checkpoint.pt").is_file()]
+
+
+SHIPPED = _shipped_priors()
 
 
 def test_every_shipped_prior_samples_with_its_defaults(tmp_path):
