@@ -136,7 +136,6 @@ def test_xanes_guidance_gradient_through_the_target(tmp_path):
     assert torch.isfinite(grad).all() and float(grad.abs().max()) > 0
 
 
-@pytest.mark.skipif(not AC_PRIOR.is_file(), reason="no a-C prior checkpoint in data/models")
 def test_sample_command_takes_a_xanes_target(tmp_path):
     csv = tmp_path / "xanes.csv"
     assert main(["spectra", str(CELL), "--kind", "xanes", "--out", str(csv)]) == 0
