@@ -74,3 +74,12 @@ def test_an_s8_ring_is_counted():
     ref = partials(x, card, [16])
     c = criteria(x, card, {k: v.repeat(2, 1) for k, v in ref.items()}, [16])
     assert c["s_twofold_fraction"] == 1.0 and c["s8_fraction"] == 1.0 and c["coordination"]["S-S"] == 2.0
+
+
+def test_of_composition_ignores_the_order_of_atoms():
+    from glasslib.studies.prior_cards import of_composition
+
+    a = ase.Atoms("Cu2Zr2", scaled_positions=np.random.default_rng(0).random((4, 3)), cell=[6.0] * 3, pbc=True)
+    b = ase.Atoms("Zr2Cu2", scaled_positions=np.random.default_rng(1).random((4, 3)), cell=[6.0] * 3, pbc=True)
+    c = ase.Atoms("Cu3Zr", scaled_positions=np.random.default_rng(2).random((4, 3)), cell=[6.0] * 3, pbc=True)
+    assert of_composition(from_ase([a, b, c]), "Zr2Cu2").n_systems == 2

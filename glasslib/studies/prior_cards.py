@@ -39,6 +39,7 @@ from glasslib.analysis.bonds import bond_graph
 from glasslib.analysis.descriptors import bond_angles
 from glasslib.analysis.sulfur_network import sulfur_rings
 from glasslib.core.atomic_io import write_marked_section
+from glasslib.core.formula import parse_formula
 from glasslib.core.geometry import pair_distances
 from glasslib.core.paths import figures_dir, repo_relative
 from glasslib.core.structures import Structures, concatenate
@@ -158,8 +159,10 @@ def sample_card(spec: PriorSpec, train: Structures, heldout: Structures, *, n: i
 
 
 def of_composition(x: Structures, label: str) -> Structures:
-    """The structures of ``x`` whose formula with atom counts is ``label`` (e.g. ``"Cu225Zr275"``)."""
-    parts = [s for s in x.split() if training_set_summary(s)["default"]["composition"] == label]
+    """The structures of ``x`` whose atom counts are those of ``label`` (e.g. ``"Cu225Zr275"``; the
+    order of the elements in a formula does not matter)."""
+    want = parse_formula(label)
+    parts = [s for s in x.split() if parse_formula(training_set_summary(s)["default"]["composition"]) == want]
     return concatenate(parts) if len(parts) > 1 else parts[0]
 
 
