@@ -41,7 +41,7 @@ $(eval $(call notebook,04_priors,figures/priors.png))
 
 .DEFAULT_GOAL := figures
 .DELETE_ON_ERROR:
-.PHONY: figures smoke test benchmarks clean-runs datasets priors
+.PHONY: figures smoke test benchmarks clean-runs datasets priors exafs-data exafs-surrogate
 
 figures: $(FIGURES)
 
@@ -76,6 +76,13 @@ prior-%:
 	@if $(PY) -c "import sys; from glasslib.diffusion.priors import get_prior; sys.exit(get_prior('$*').weak is None)"; then \
 		echo "OMP_NUM_THREADS=1 $(PY) -m glasslib train --prior $* --weak --no-progress"; \
 		OMP_NUM_THREADS=1 $(PY) -m glasslib train --prior $* --weak --no-progress; fi
+
+# Cu K-edge EXAFS: FEFF (feff6l from xraylarch) on Cu absorbers of the Cu-Zr sets (data/specs/exafs.yaml),
+# cached by content hash and resumed; then the surrogate data/models/exafs_cuzr_surrogate.
+exafs-data:
+	OMP_NUM_THREADS=1 $(PY) -m glasslib.spectra.exafs build
+exafs-surrogate: exafs-data
+	OMP_NUM_THREADS=1 $(PY) -m glasslib.spectra.exafs train --out data/models/exafs_cuzr_surrogate
 
 clean-runs:
 	rm -rf $(RUNS)

@@ -22,11 +22,11 @@ ASI = Path(__file__).resolve().parents[1] / "data" / "a-Si" / "glass-epsr_Si_2.5
 def test_every_kind_is_complete_and_consistent():
     for name, k in KINDS.items():
         assert k.name == name
-        assert k.x_unit == {"r": "Å", "Q": "1/Å", "theta": "deg", "index": "index"}[k.x_name]
-        assert k.columns[0] == {"r": "r_A", "Q": "Q_per_A", "theta": "theta_deg", "index": "index"}[k.x_name]
+        assert k.x_unit == {"r": "Å", "Q": "1/Å", "theta": "deg", "index": "index", "k": "1/Å"}[k.x_name]
+        assert k.columns[0] == {"r": "r_A", "Q": "Q_per_A", "theta": "theta_deg", "index": "index", "k": "k_per_A"}[k.x_name]
         assert (k.radiation is None) == (k.x_name != "Q")
         assert k.uncertainty > 0
-        assert (k.smearing is None) == (k.x_name in ("Q", "index"))
+        assert (k.smearing is None) == (k.x_name in ("Q", "index", "k"))
     assert KINDS["adf"].needs_cutoff and not any(k.needs_cutoff for n, k in KINDS.items() if n != "adf")
 
 

@@ -4,7 +4,9 @@ Pure functions of a :class:`~glasslib.core.Structures` batch and a grid; device 
 the inputs. g(r) and its transforms (:mod:`.rdf`), bond-angle distributions (:mod:`.angles`),
 Faber–Ziman S(Q)/F(Q) (:mod:`.scattering`, form factors in :mod:`.form_factors`), readers for
 measured spectra (:mod:`.measured`), C K-edge XANES through a learned surrogate
-(:mod:`.xanes_surrogate`, descriptors in :mod:`.xanes_features`, training in :mod:`.xanes`).
+(:mod:`.xanes_surrogate`, descriptors in :mod:`.xanes_features`, training in :mod:`.xanes`), Cu K-edge
+EXAFS k²χ(k) through a surrogate of FEFF (:mod:`.exafs_surrogate`; FEFF driver :mod:`.exafs_feff`,
+data set :mod:`.exafs_data`, fit :mod:`.exafs`).
 """
 
 from glasslib.spectra.rdf import (
@@ -34,6 +36,7 @@ from glasslib.spectra.measured import (
 )
 from glasslib.spectra.xanes_features import DescriptorConfig, absorber_descriptors
 from glasslib.spectra.xanes_surrogate import XanesConfig, XanesSurrogate, shipped_surrogate, xanes_spectrum
+from glasslib.spectra.exafs_surrogate import ExafsConfig, ExafsSurrogate, exafs_spectrum, read_chi
 
 __all__ = [
     "PairDistribution", "pair_distribution", "reduced_pdf", "differential_correlation", "total_correlation",
@@ -41,4 +44,5 @@ __all__ = [
     "StructureFactor", "structure_factor", "structure_factor_from_gr", "pdf_from_fq", "fq_from_pdf",
     "MeasuredSpectrum", "read_columns", "read_mint01", "read_spectrum", "read_xanes", "convert", "to_grid",
     "DescriptorConfig", "absorber_descriptors", "XanesConfig", "XanesSurrogate", "shipped_surrogate", "xanes_spectrum",
+    "ExafsConfig", "ExafsSurrogate", "exafs_spectrum", "read_chi",
 ]

@@ -15,6 +15,7 @@ kind           observable                            default grid      smearing 
 ``fq-xray``    F(Q) = Q[S(Q) − 1], Å⁻¹               as sq              none      Q_per_A, F_per_A
 ``fq-neutron`` F(Q) = Q[S(Q) − 1], Å⁻¹               as sq              none      Q_per_A, F_per_A
 ``xanes``      C K-edge XANES (learned surrogate)    index 0–99, 1      none      index, mu
+``exafs``      Cu K-edge EXAFS k²χ(k), Å⁻² (surr.)  k 2–12 Å⁻¹, 0.05  none      k_per_A, k2chi_per_A2
 =============  ====================================  ================  ==========  ============
 
 S(Q) is the periodic Debye sum of :func:`glasslib.spectra.scattering.structure_factor` over all
@@ -28,6 +29,12 @@ shipped surrogate predicts (:mod:`glasslib.spectra.xanes_surrogate`, loaded at f
 ``"index"``): the computed spectra it was trained on give no energy axis (docs/conventions.md,
 "XANES"). Its smearing, if given, is a Gaussian broadening in index units; cutoffs and windows
 do not apply to it.
+
+``exafs`` is k²χ(k) of the Cu K edge, the mean over a structure's Cu atoms of the per-absorber
+χ(k) that the shipped surrogate predicts (:mod:`glasslib.spectra.exafs_surrogate`, trained on FEFF
+6L single-scattering spectra of Cu–Zr glasses, ``data/models/exafs_cuzr_surrogate``); k in Å⁻¹
+from FEFF's edge energy (docs/conventions.md, "EXAFS"). Smearing, cutoffs and windows do not
+apply to it.
 
 ``uncertainty`` is the default σ of a target of this kind in a χ² (reverse Monte Carlo, eq. 1
 of :mod:`glasslib.rmc.engine`), in the unit of y.
@@ -46,6 +53,7 @@ from glasslib.core.structures import Structures
 from glasslib.spectra.angles import bond_angle_distribution
 from glasslib.spectra.rdf import pair_distribution, reduced_pdf
 from glasslib.spectra.scattering import structure_factor
+from glasslib.spectra.exafs_surrogate import exafs_spectrum
 from glasslib.spectra.xanes_surrogate import xanes_spectrum
 
 Observable = Callable[[Structures], torch.Tensor]
@@ -82,7 +90,7 @@ class SpectrumKind:
         quantity: the :data:`glasslib.spectra.measured.QUANTITIES` entry a file of this kind holds.
         radiation: ``"xray"``, ``"neutron"`` or None.
         x_name, x_unit: abscissa and its unit (``"r"``/``"Å"``, ``"Q"``/``"1/Å"``, ``"theta"``/``"deg"``,
-            ``"index"``/``"index"`` for XANES: a grid index, no energy axis).
+            ``"index"``/``"index"`` for XANES: a grid index, no energy axis; ``"k"``/``"1/Å"`` for EXAFS).
         columns: the header row ``glass spectra`` writes (abscissa, values).
         grid: default grid.
         smearing: default Gaussian smearing (Å for r, degrees for θ), None where there is none.
@@ -111,21 +119,25 @@ class SpectrumKind:
     def compute(self, structures: Structures, grid=None, *, smearing: float | None = None,
                 cutoff: float | None = None, window: str | None = "lorch") -> torch.Tensor:
         """(S, K) spectrum of every structure on ``grid`` (default: :attr:`grid`), differentiable
-        w.r.t. positions where the smearing is positive (g(r), G(r), ADF) and always for S(Q) and
-        XANES.
+        w.r.t. positions where the smearing is positive (g(r), G(r), ADF) and always for S(Q),
+        XANES and EXAFS.
 
         Args:
             smearing: Å (r) or degrees (θ); default :attr:`smearing`. 0: plain histogram.
                 XANES: Gaussian broadening in index units (None or 0: none).
             cutoff: ADF neighbour cutoff, Å (required for ``adf``); S(Q): Debye-sum cutoff, Å
-                (default :data:`SQ_CUTOFF`). Not used by XANES.
-            window: S(Q) real-space window, ``"lorch"`` or None. Not used by XANES.
+                (default :data:`SQ_CUTOFF`). Not used by XANES and EXAFS.
+            window: S(Q) real-space window, ``"lorch"`` or None. Not used by XANES and EXAFS.
         """
         dt, dev = structures.dtype, structures.device
         x = self.default_grid(dtype=dt, device=dev) if grid is None else torch.as_tensor(grid, dtype=dt, device=dev)
         width = self.smearing if smearing is None else float(smearing)
         if self.x_name == "index":
             return xanes_spectrum(structures, x, smearing=width)
+        if self.x_name == "k":
+            if width:
+                raise InputError("an exafs spectrum takes no smearing (its disorder is the structures' own)")
+            return exafs_spectrum(structures, x)
         if self.x_name == "r":
             pd = pair_distribution(structures, x, sigma=width)
             return pd.g if self.quantity == "gr" else reduced_pdf(pd)
@@ -149,6 +161,7 @@ _R = Grid(0.05, 10.0, 0.05)
 _Q = Grid(0.5, 20.0, 0.05)
 _THETA = Grid(0.0, 180.0, 1.0)
 _INDEX = Grid(0.0, 99.0, 1.0)
+_K = Grid(2.0, 12.0, 0.05)
 
 #: every kind, by name, in the order the command line lists them
 KINDS: dict[str, SpectrumKind] = {k.name: k for k in (
@@ -161,6 +174,7 @@ KINDS: dict[str, SpectrumKind] = {k.name: k for k in (
     SpectrumKind("fq-xray", "X-ray F(Q)", "fq", "xray", "Q", "1/Å", ("Q_per_A", "F_per_A"), _Q, None, 0.1),
     SpectrumKind("fq-neutron", "neutron F(Q)", "fq", "neutron", "Q", "1/Å", ("Q_per_A", "F_per_A"), _Q, None, 0.1),
     SpectrumKind("xanes", "C K-edge XANES", "xanes", None, "index", "index", ("index", "mu"), _INDEX, None, 0.01),
+    SpectrumKind("exafs", "Cu K-edge EXAFS k²χ(k)", "exafs", None, "k", "1/Å", ("k_per_A", "k2chi_per_A2"), _K, None, 0.05),
 )}
 
 

@@ -36,6 +36,7 @@ from torch import nn
 
 from glasslib.core.atomic_io import atomic_write_bytes
 from glasslib.core.errors import InputError, reject_unknown_keys
+from glasslib.core.payloads import load_payload
 from glasslib.core.paths import data_dir
 from glasslib.core.structures import Structures
 from glasslib.spectra.xanes_features import DescriptorConfig, absorber_descriptors
@@ -165,15 +166,7 @@ class XanesSurrogate(nn.Module):
     def load(cls, path: str | os.PathLike, *, device=None, dtype=torch.float32) -> "XanesSurrogate":
         """A checkpoint written by :meth:`save`, in eval mode with frozen weights, on ``device``
         in ``dtype``."""
-        path = Path(path)
-        if not path.is_file():
-            raise InputError(f"xanes surrogate checkpoint not found; rebuild it with {REBUILD}", path)
-        try:
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # a truncated or foreign file
-            raise InputError(f"cannot read the xanes surrogate checkpoint ({type(exc).__name__})", path) from None
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-            raise InputError(f"not a xanes surrogate checkpoint (expected format {FORMAT!r})", path)
+        payload = load_payload(path, FORMAT, "xanes surrogate checkpoint", REBUILD)
         model = cls(XanesConfig.from_dict(payload["config"]))
         model.load_state_dict(payload["state_dict"])
         model.data_sha256 = dict(payload.get("data_sha256", {}))
