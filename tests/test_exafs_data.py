@@ -15,7 +15,7 @@ from glasslib.spectra.exafs_data import (ExafsDataSpec, build, exafs_dir, load_e
 
 from test_exafs_feff import b2_cuzr
 
-pytest.importorskip("larch")
+import larch  # noqa: F401,E402  (a hard dependency: its absence must fail, not skip)
 
 
 def _spec(**changes) -> ExafsDataSpec:
