@@ -57,6 +57,8 @@ def test_fields_must_apply_to_the_kind():
     with pytest.raises(InputError, match="qmax"):
         measured_observable(get_kind("sq-xray"), torch.linspace(1, 10, 10, dtype=torch.float64),
                             MeasurementModel(qmax=20.0))
+    with pytest.raises(InputError, match="applies: none"):
+        MeasurementModel(smearing=0.1).check_kind(get_kind("exafs"))
     with pytest.raises(InputError, match="Lorch"):
         MeasurementModel(lorch=True)
     with pytest.raises(InputError, match="biso"):

@@ -55,6 +55,7 @@ _APPLIES = {
     "theta": ("smearing",),
     "index": ("smearing",),
     "Q": ("biso", "qbroad"),
+    "k": (),  # EXAFS: the surrogate carries FEFF's own broadening; nothing to add here
 }
 
 
@@ -88,11 +89,11 @@ class MeasurementModel:
 
     def check_kind(self, kind: SpectrumKind, where=None) -> None:
         """One-line error if a given field does not apply to ``kind``."""
-        allowed = _APPLIES[kind.x_name]
+        allowed = _APPLIES.get(kind.x_name, ())
         wrong = [name for name in self.given() if name not in allowed]
         if wrong:
             raise InputError(f"{', '.join(wrong)} do(es) not apply to a {kind.name} target "
-                             f"(applies: {', '.join(allowed)})", where)
+                             f"(applies: {', '.join(allowed) or 'none'})", where)
 
     def to_dict(self) -> dict:
         return asdict(self)
