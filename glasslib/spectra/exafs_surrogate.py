@@ -41,7 +41,7 @@ from torch import nn
 
 from glasslib.core.atomic_io import atomic_write_bytes
 from glasslib.core.errors import InputError, reject_unknown_keys
-from glasslib.core.payloads import load_payload
+from glasslib.core.payloads import cached_model, load_payload
 from glasslib.core.geometry import neighbor_pairs
 from glasslib.core.paths import data_dir
 from glasslib.core.structures import Structures
@@ -222,19 +222,9 @@ class ExafsSurrogate(nn.Module):
 
 
 # ---------------------------------------------------------------- the observable
-_cache: dict[tuple, ExafsSurrogate] = {}
-
-
 def shipped_surrogate(*, device=None, dtype=torch.float32) -> ExafsSurrogate:
     """The shipped surrogate (:data:`SHIPPED`), loaded at first use, one copy per device and dtype."""
-    path = data_dir() / SHIPPED
-    stamp = path.stat().st_mtime_ns if path.is_file() else None
-    key = (str(path), stamp, str(torch.device(device) if device is not None else torch.device("cpu")), dtype)
-    model = _cache.get(key)
-    if model is None:
-        model = ExafsSurrogate.load(path, device=device, dtype=dtype)
-        _cache[key] = model
-    return model
+    return cached_model(data_dir() / SHIPPED, ExafsSurrogate.load, device=device, dtype=dtype)
 
 
 def on_grid(spectra: torch.Tensor, k_model: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:

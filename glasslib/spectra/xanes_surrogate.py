@@ -36,7 +36,7 @@ from torch import nn
 
 from glasslib.core.atomic_io import atomic_write_bytes
 from glasslib.core.errors import InputError, reject_unknown_keys
-from glasslib.core.payloads import load_payload
+from glasslib.core.payloads import cached_model, load_payload
 from glasslib.core.paths import data_dir
 from glasslib.core.structures import Structures
 from glasslib.spectra.xanes_features import DescriptorConfig, absorber_descriptors
@@ -175,22 +175,10 @@ class XanesSurrogate(nn.Module):
 
 
 # ---------------------------------------------------------------- the observable
-_cache: dict[tuple, XanesSurrogate] = {}
-
-
 def shipped_surrogate(*, device=None, dtype=torch.float32) -> XanesSurrogate:
     """The shipped surrogate (:data:`SHIPPED` under :func:`glasslib.core.paths.data_dir`), loaded at
     first use and kept, one copy per device and dtype (reloaded if the file changes)."""
-    path = data_dir() / SHIPPED
-    stamp = path.stat().st_mtime_ns if path.is_file() else None
-    key = (str(path), stamp, str(torch.device(device) if device is not None else torch.device("cpu")), dtype)
-    model = _cache.get(key)
-    if model is None:
-        model = XanesSurrogate.load(path, device=device, dtype=dtype)
-        for old in [k for k in _cache if k[0] == key[0] and k[1] != stamp]:
-            del _cache[old]
-        _cache[key] = model
-    return model
+    return cached_model(data_dir() / SHIPPED, XanesSurrogate.load, device=device, dtype=dtype)
 
 
 def broaden(spectra: torch.Tensor, sigma: float) -> torch.Tensor:
