@@ -38,6 +38,7 @@ $(eval $(call notebook,01_training_data,figures/training_data.png))
 $(eval $(call notebook,02_rmc_baseline,figures/rmc_baseline.png))
 $(eval $(call notebook,03_glass_asi,figures/glass_asi.png))
 $(eval $(call notebook,04_priors,figures/priors.png))
+$(eval $(call notebook,05_xas,figures/xas.png))
 
 .DEFAULT_GOAL := figures
 .DELETE_ON_ERROR:

@@ -139,6 +139,49 @@ EXPECTED["04_priors"] = [
 ]
 
 
+# notebook 05 (smoke: one held-out Cu-Zr structure with its 64 FEFF absorbers, one held-out a-C
+# target structure, 1 structure per ensemble, 60 sampler steps). The surrogates may be retrained:
+# their ranges bound the error from above (a better surrogate passes), the baseline is data only.
+G = ("guided",)
+EXPECTED["05_xas"] = [
+    # the mean training spectrum against the 1080 test atoms (0.100): data only, no model
+    (("xanes_surrogate", "baseline_mean_spectrum", "per_atom_rmse"), 0.095, 0.105),
+    # XANES surrogate on the held-out cells (observed RMSE 0.050, R² 0.74 per atom; 0.009, 0.86
+    # per cell): a descriptor or ordering error falls to the baseline (0.10) or below R² 0.5
+    (("xanes_surrogate", "per_atom", "rmse"), 0.0, 0.07),
+    (("xanes_surrogate", "per_atom", "r2"), 0.6, 1.0),
+    (("xanes_surrogate", "structure", "rmse"), 0.0, 0.02),
+    # EXAFS surrogate against FEFF (observed per-absorber R² 0.9995, R of the mean 2.0e-4): a wrong
+    # phase (2kr) or k-weight gives R of order 1
+    (("exafs_surrogate", "absorbers"), 64, 64),
+    (("exafs_surrogate", "per_absorber", "r2"), 0.99, 1.0),
+    (("exafs_surrogate", "ensemble", "r_factor"), 0.0, 2e-3),
+    # the held-out a-C target (observed sp³ 0.241, angle std 7.9° at 2.75 g/cm³): Tersoff a-C
+    (G + ("target", "density_g_cm3"), 2.74, 2.76),
+    (G + ("target", "sp3_fraction"), 0.18, 0.30),
+    (G + ("target", "angle_std_deg"), 6.0, 10.0),
+    # unguided in the default cell (observed 2.5 g/cm³, sp³ 0.097, coordination 2.88, angle std
+    # 21°, closest 1.24 Å, XANES RMSE to the target 0.070): mostly sp², broader angles than Tersoff
+    (G + ("prior", "density_g_cm3"), 2.49, 2.51),
+    (G + ("prior", "sp3_fraction"), 0.04, 0.18),
+    (G + ("prior", "coordination_mean"), 2.6, 3.3),
+    (G + ("prior", "angle_std_deg"), 15.0, 26.0),
+    (G + ("prior", "closest_pair_A"), 1.05, 1.45),
+    (G + ("prior", "xanes_rmse_to_target"), 0.04, 0.12),
+    # guided, same cell and seed (observed RMSE 0.059, ratio 0.85, sp³ 0.144, closest 1.19 Å):
+    # lower misfit, carbon still bonded; guidance with the wrong sign raises the ratio above 1
+    (G + ("guided", "density_g_cm3"), 2.49, 2.51),
+    (G + ("guided", "xanes_rmse_to_target"), 0.03, 0.08),
+    (G + ("guided_over_prior_xanes_rmse",), 0.3, 1.0),
+    (G + ("guided", "sp3_fraction"), 0.06, 0.26),
+    (G + ("guided", "coordination_mean"), 2.6, 3.3),
+    (G + ("guided", "closest_pair_A"), 1.05, 1.45),
+    # unguided in the target's cell (observed 2.75 g/cm³, sp³ 0.153)
+    (G + ("prior at target density", "density_g_cm3"), 2.74, 2.76),
+    (G + ("prior at target density", "sp3_fraction"), 0.06, 0.26),
+]
+
+
 def lookup(summary: Any, path: Sequence) -> Any:
     """The value at ``path`` (dict keys and list indices) of a JSON summary; KeyError/IndexError
     when a step is missing."""

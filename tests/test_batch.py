@@ -127,7 +127,7 @@ def test_failed_runs_are_listed_the_others_finish_and_a_rerun_retries_them(tmp_p
         assert "boom" in notebook.read_text()  # the executed notebook shows the error
 
     flag.unlink()
-    assert cli_batch.main([str(spec_path), "--serial", "--threads-per-worker", "2", "--no-progress"]) == 0
+    assert cli_batch.main([str(spec_path), "--serial", "--threads-per-worker", "2", "--quiet"]) == 0
     assert "batch: 4 runs: ran 2, skipped 2, failed 0" in capsys.readouterr().out
     rows = read_csv(tmp_path / "out" / "results.csv")
     assert [r["status"] for r in rows] == ["ok"] * 4
@@ -142,7 +142,7 @@ def test_sigkill_of_the_driver_then_a_rerun_completes_only_the_missing_runs(tmp_
     spec = read_batch_spec(spec_path)
     results = [out / f"{run.run_id}.result.json" for run in spec.runs]
     driver = subprocess.Popen([sys.executable, "-m", "glasslib.cli.batch", str(spec_path), "--workers", "2",
-                               "--no-progress"], cwd=tmp_path, start_new_session=True,
+                               "--quiet"], cwd=tmp_path, start_new_session=True,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
@@ -183,7 +183,7 @@ def test_a_bad_spec_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, spec
     write_notebook(tmp_path / "tiny.ipynb")
     spec = tmp_path / "spec.yaml"
     spec.write_text(spec_text)
-    assert cli_batch.main([str(spec), "--no-progress"]) == 2
+    assert cli_batch.main([str(spec), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"glass: error: {spec}: ") and message in err
     assert not (tmp_path / "out").exists()

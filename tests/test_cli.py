@@ -153,7 +153,7 @@ def test_every_kind_round_trips_through_the_commands(tmp_path):
         assert np.allclose(from_file.x, from_structures.x) and np.allclose(from_file.y, from_structures.y, atol=1e-6), kind
         out = tmp_path / f"sample-{kind}"
         assert main(["sample", str(PRIOR), "--n", "1", "--atoms", "64", "--density", "2.28", "--seed", "0", "--steps", "2",
-                     "--no-progress", "--out", str(out), "--target", str(csv), "--kind", kind,
+                     "--quiet", "--out", str(out), "--target", str(csv), "--kind", kind,
                      *_kind_options(kind, "--adf-cutoff")]) == 0, kind
         if kind in RMC_KINDS:
             rmc_out = tmp_path / f"rmc-{kind}"
@@ -163,7 +163,7 @@ def test_every_kind_round_trips_through_the_commands(tmp_path):
     rmc_structure = tmp_path / "rmc-gr" / "structure.extxyz"
     assert main(["spectra", str(rmc_structure), "--kind", "gr", "--out", str(tmp_path / "rmc-gr.csv")]) == 0
     assert main(["sample", str(PRIOR), "--n", "1", "--atoms", "64", "--density", "2.28", "--seed", "0", "--steps", "2",
-                 "--no-progress", "--out", str(tmp_path / "sample-rmc"), "--target", str(rmc_structure), "--kind", "gr"]) == 0
+                 "--quiet", "--out", str(tmp_path / "sample-rmc"), "--target", str(rmc_structure), "--kind", "gr"]) == 0
     # G(r) is not an RMC observable: refused in one line, nothing written
     r = _glass("rmc", "--target", tmp_path / "Gr.csv", "--kind", "Gr", "--species", "Si", "--atoms", "64",
                "--density", "2.28", "--moves", "10", "--out", tmp_path / "rmc-Gr")
@@ -173,7 +173,7 @@ def test_every_kind_round_trips_through_the_commands(tmp_path):
 def test_sampled_structures_are_read_by_spectra_and_analyze(tmp_path):
     out = tmp_path / "samples"
     assert main(["sample", str(PRIOR), "--n", "2", "--atoms", "64", "--density", "2.28", "--seed", "1", "--steps", "2",
-                 "--no-progress", "--out", str(out)]) == 0
+                 "--quiet", "--out", str(out)]) == 0
     files = sorted(out.glob("*.extxyz"))
     assert len(files) == 2 and (out / "sample_config.json").is_file()
     assert main(["spectra", *map(str, files), "--kind", "sq-xray", "--out", str(tmp_path / "sq.csv")]) == 0
@@ -184,7 +184,7 @@ def test_sample_with_checkpoint_defaults_and_one_line_errors(tmp_path):
     """No --atoms/--density: the training set's default cell (Si216 at 2.3 g/cm3); bad cells and species
     are refused in one line, exit 2, with no output folder."""
     out = tmp_path / "defaults"
-    assert main(["sample", str(PRIOR), "--n", "1", "--seed", "0", "--steps", "1", "--no-progress", "--out", str(out)]) == 0
+    assert main(["sample", str(PRIOR), "--n", "1", "--seed", "0", "--steps", "1", "--quiet", "--out", str(out)]) == 0
     (s,) = read_structures(sorted(out.glob("*.extxyz"))).split()
     assert s.n_atoms == 216 and abs(float(s.mass_density[0]) - 2.3) < 1e-4
     for extra, needle in [(["--composition", "SiO2", "--atoms", "216"], "species O not in the checkpoint"),
@@ -192,7 +192,7 @@ def test_sample_with_checkpoint_defaults_and_one_line_errors(tmp_path):
                           (["--composition", "Si2Ge", "--atoms", "64"], "Ge not in the checkpoint"),
                           (["--composition", "Sio"], "cannot parse formula")]:
         bad = tmp_path / "bad"
-        r = _glass("sample", PRIOR, "--n", "1", "--seed", "0", "--steps", "1", "--no-progress", "--out", bad, *extra)
+        r = _glass("sample", PRIOR, "--n", "1", "--seed", "0", "--steps", "1", "--quiet", "--out", bad, *extra)
         lines = r.stderr.strip().splitlines()
         assert r.returncode == 2 and len(lines) == 1 and needle in lines[0], (extra, r.stderr)
         assert "Traceback" not in r.stderr and not bad.exists()
@@ -225,7 +225,7 @@ def test_every_shipped_prior_samples_with_its_defaults(tmp_path):
     assert SHIPPED, "no shipped prior"
     for model in SHIPPED:
         out = tmp_path / model.name
-        assert main(["sample", str(model / "checkpoint.pt"), "--n", "2", "--seed", "0", "--steps", "2", "--no-progress",
+        assert main(["sample", str(model / "checkpoint.pt"), "--n", "2", "--seed", "0", "--steps", "2", "--quiet",
                      "--out", str(out)]) == 0
         files = sorted(out.glob("*.extxyz"))
         default = torch.load(model / "checkpoint.pt", weights_only=True)["data_summary"]["default"]

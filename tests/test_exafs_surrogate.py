@@ -13,7 +13,7 @@ import torch
 
 from glasslib.core.errors import InputError
 from glasslib.core.structures import from_ase, read_structures, to_ase
-from glasslib.spectra.exafs_surrogate import SHIPPED, ExafsSurrogate, exafs_spectrum, on_grid, read_chi
+from glasslib.spectra.exafs_surrogate import SHIPPED, ExafsSurrogate, exafs_spectrum, on_grid
 from glasslib.spectra.kinds import KINDS
 from glasslib.spectra.targets import Target
 
@@ -109,30 +109,3 @@ def test_matches_live_feff_on_heldout_absorbers(model64):
     assert float(own_r2.min()) > 0.98
     r = float(((p.mean(0) - t.mean(0)) ** 2).sum() / (t.mean(0) ** 2).sum())
     assert r < 0.05
-
-
-def test_read_chi(tmp_path):
-    k = np.arange(0.0, 12.01, 0.05)
-    chi = 0.1 * np.sin(2 * 2.6 * k) * np.exp(-0.01 * k ** 2)
-    plain = tmp_path / "chi.dat"
-    np.savetxt(plain, np.c_[k, chi], header="athena chi(k)\nk chi", comments="# ")
-    got = read_chi(plain)
-    assert got.quantity == "exafs" and got.x[0] > 0 and np.allclose(got.y.numpy(), (k[1:] ** 2) * chi[1:])
-    weighted = tmp_path / "k2chi.csv"
-    weighted.write_text("k,k2chi\n" + "\n".join(f"{a},{a * a * b}" for a, b in zip(k, chi)))
-    assert np.allclose(read_chi(weighted).y.numpy(), got.y.numpy())
-    with pytest.raises(InputError, match="k-weight 2"):
-        read_chi(weighted, k_weight=3)
-    energy = tmp_path / "mu.dat"
-    energy.write_text("\n".join(f"{8979 + a},{b}" for a, b in zip(k, chi)))
-    with pytest.raises(InputError, match="energy column") as e:
-        read_chi(energy)
-    assert str(energy) in str(e.value) and "\n" not in str(e.value)
-    three = tmp_path / "three.dat"
-    three.write_text("1 2 3\n2 3 4\n")
-    with pytest.raises(InputError, match="two columns"):
-        read_chi(three)
-    bad = tmp_path / "bad.dat"
-    bad.write_text("1 2\n2 x\n")
-    with pytest.raises(InputError, match="non-numeric"):
-        read_chi(bad)

@@ -2,6 +2,7 @@
 independent route S(Q) (Debye sum) -> F(Q) -> G(r) (pdf_from_fq), limits, errors, gradcheck."""
 
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -9,11 +10,13 @@ import torch
 from glasslib.core.errors import InputError
 import ase
 
-from glasslib.core.structures import from_ase
+from glasslib.core.structures import from_ase, read_structures
+from glasslib.diffusion.generate import GuidanceTerm, SampleConfig, generate
 from glasslib.spectra.kinds import get_kind
 from glasslib.spectra.measurement import MeasurementModel, measured_observable, termination_kernel
 from glasslib.spectra.rdf import pair_distribution, reduced_pdf
 from glasslib.spectra.scattering import structure_factor
+from glasslib.spectra.targets import Target
 from glasslib.spectra.transforms import pdf_from_fq
 
 
@@ -75,3 +78,32 @@ def test_gradcheck_float64():
 
     pos = s.positions.clone().requires_grad_(True)
     assert torch.autograd.gradcheck(f, (pos,), eps=1e-6, atol=1e-5)
+
+
+def test_guidance_with_the_measurement_model_fits_a_target_made_with_it():
+    """A g(r) "measured" up to Q_max = 8 1/Å with the Lorch function (from the EPSR a-Si structure):
+    guiding the a-Si prior with the target's measurement model fits it far better than guiding with
+    the plain g(r) of the same values (measured: R 1.3e-4 with, 0.038 without, 0.13 unguided)."""
+    data = Path(__file__).resolve().parents[1] / "data"
+    ref = read_structures(data / "a-Si" / "glass-epsr_Si_2.5_00.xyz")
+    r = torch.arange(1.6, 5.0001, 0.05, dtype=torch.float64)
+    model = MeasurementModel(qmax=8.0, lorch=True)
+    observe = measured_observable(get_kind("gr"), r, model)
+    with torch.no_grad():
+        y = observe(ref).mean(0)
+    with_model = Target("gr", tuple(r.tolist()), tuple(y.tolist()), source="EPSR a-Si, Qmax 8 Lorch", measurement=model)
+    plain = Target("gr", tuple(r.tolist()), tuple(y.tolist()), source="EPSR a-Si, Qmax 8 Lorch")
+    assert with_model.measurement == model and plain.measurement is None
+
+    def r_factor(structures):
+        with torch.no_grad():
+            p = observe(structures).mean(0)
+        return float(((p - y) ** 2).sum() / (y ** 2).sum())
+
+    prior = data / "models" / "asi_sw_prior" / "checkpoint.pt"
+    config = SampleConfig(n=2, atoms=64, density=2.28, seed=0, steps=20)
+    fitted = {name: r_factor(generate(prior, config, terms).structures)
+              for name, terms in (("with", [GuidanceTerm(with_model)]), ("without", [GuidanceTerm(plain)]),
+                                  ("unguided", []))}
+    assert fitted["with"] < 0.2 * fitted["without"] and fitted["without"] < fitted["unguided"], fitted
+    assert fitted["with"] < 0.005, fitted

@@ -7,7 +7,7 @@ import pytest
 
 from glasslib.core.errors import InputError
 from glasslib.core.units import cubic_box_length
-from glasslib.simulate.placement import lattice_positions, random_positions, random_rotations, random_water
+from glasslib.simulate.placement import _void_site, lattice_positions, random_positions, random_rotations, random_water
 
 
 def test_random_start_respects_minimum_distance_and_seed():
@@ -19,6 +19,26 @@ def test_random_start_respects_minimum_distance_and_seed():
     d -= box * np.round(d / box)
     r = np.linalg.norm(d, axis=-1)[np.triu_indices(216, 1)]
     assert r.min() >= 2.0 and np.all((p1 >= 0) & (p1 < box))
+
+
+def test_random_start_fills_the_last_voids_of_a_metallic_glass_box():
+    # Cu50Zr50 at 500 atoms and 0.061 atoms/A^3 (a 20.164 A box) with 2.1 A: uniform candidates
+    # alone (2000 per atom) jam before the last atoms, as in the CuZr-train build; the void search places them
+    box, n, dmin = 20.164, 500, 2.1
+    p = random_positions(n, box, dmin, np.random.default_rng(500030))
+    d = p[:, None] - p[None]
+    d -= box * np.round(d / box)
+    assert np.linalg.norm(d, axis=-1)[np.triu_indices(n, 1)].min() >= dmin
+    assert np.all((p >= 0) & (p < box))
+    np.testing.assert_array_equal(p, random_positions(n, box, dmin, np.random.default_rng(500030)))
+
+
+def test_void_search_reports_a_full_box():
+    # a simple-cubic lattice of spacing 2 A leaves no point 2 A from every atom (the farthest is sqrt(3) A)
+    sc = np.stack(np.meshgrid(*[np.arange(2) * 2.0] * 3, indexing="ij"), -1).reshape(-1, 3)
+    assert _void_site(sc, 4.0, 2.0, np.random.default_rng(0)) is None
+    site = _void_site(sc, 4.0, 1.5, np.random.default_rng(0))  # a 0.25 A grid always has a point this far
+    assert site is not None and np.linalg.norm(site % 2.0 - 1.0) <= 0.24  # only near the cube centres
 
 
 def test_lattice_start():

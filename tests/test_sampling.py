@@ -144,7 +144,7 @@ def test_cli_sample_end_to_end(tmp_path):
 
     def train(structures, run, steps, hidden):
         """glass train of a tiny network; returns its checkpoint."""
-        args = parser.parse_args(["train", str(structures), "--out", str(run), "--steps", str(steps), "--no-progress",
+        args = parser.parse_args(["train", str(structures), "--out", str(run), "--steps", str(steps), "--quiet",
                                   "--config", f"model.hidden={hidden}", "--config", "model.channels=2",
                                   "--config", "model.n_layers=1", "--config", "batch_size=2", "--config", "model.cutoff=3.0",
                                   "--config", "model.angular_cutoff=2.6"])
@@ -153,7 +153,7 @@ def test_cli_sample_end_to_end(tmp_path):
 
     ckpt = train(data, tmp_path / "run", 4, 8)
     out = tmp_path / "samples"
-    common = [str(ckpt), "--n", "2", "--atoms", "16", "--density", "2.3", "--seed", "0", "--steps", "3", "--no-progress"]
+    common = [str(ckpt), "--n", "2", "--atoms", "16", "--density", "2.3", "--seed", "0", "--steps", "3", "--quiet"]
     args = parser.parse_args(["sample", *common, "--out", str(out)])
     assert args.func(args) == 0
     got = read_structures(sorted(out.glob("*.extxyz")))

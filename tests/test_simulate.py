@@ -15,7 +15,7 @@ from glasslib.simulate.engine import counters
 def test_cli_builds_and_resumes(tmp_path, capsys):
     out = tmp_path / "cli"
     argv = ["simulate", "a-Si", "--atoms", "32", "--density", "2.3", "--quench-rate", "1000", "--melt-time", "1",
-            "--anneal-time", "0.5", "--n", "2", "--seed", "4", "--out", str(out), "--no-progress"]
+            "--anneal-time", "0.5", "--n", "2", "--seed", "4", "--out", str(out), "--quiet"]
     assert main(argv) == 0
     assert sorted(p.name for p in out.glob("*.extxyz")) == ["00000_seed4.extxyz", "00001_seed5.extxyz"]
     a = ase.io.read(out / "00001_seed5.extxyz")
@@ -42,8 +42,8 @@ def test_cli_builds_and_resumes(tmp_path, capsys):
     ],
 )
 def test_cli_errors_are_one_line(tmp_path, capsys, args, match):
-    rc = main(["simulate", *args, "--out", str(tmp_path / "x"), "--no-progress", "--melt-time", "0.1"]
-              if args and not args[0].startswith("--spec") else ["simulate", *args, "--no-progress"])
+    rc = main(["simulate", *args, "--out", str(tmp_path / "x"), "--quiet", "--melt-time", "0.1"]
+              if args and not args[0].startswith("--spec") else ["simulate", *args, "--quiet"])
     err = capsys.readouterr().err.strip()
     assert rc == 2
     assert err.startswith("glass: error:") and match in err and "\n" not in err, err
@@ -53,7 +53,7 @@ def test_cli_lammps_error_is_one_line(tmp_path, capsys):
     bad = tmp_path / "bad.sw"
     bad.write_text("Si Si Si 1.0\n")
     rc = main(["simulate", "a-Si", "--atoms", "32", "--potential", str(bad), "--out", str(tmp_path / "o"),
-               "--no-progress", "--melt-time", "0.1"])
+               "--quiet", "--melt-time", "0.1"])
     err = capsys.readouterr().err.strip()
     assert rc == 2 and err.startswith("glass: error: LAMMPS error") and "\n" not in err
     assert not list((tmp_path / "o").glob("*.extxyz"))

@@ -174,7 +174,7 @@ def test_cli_train_overrides(tmp_path):
     parser = argparse.ArgumentParser()
     cli_train.register(parser.add_subparsers())
     args = parser.parse_args(["train", str(data), "--out", str(tmp_path / "r"), "--config", str(cfg_file),
-                              "--config", "lr=0.002", "--steps", "2", "--seed", "3", "--no-progress"])
+                              "--config", "lr=0.002", "--steps", "2", "--seed", "3", "--quiet"])
     assert args.func(args) == 0
     cfg = load_checkpoint(tmp_path / "r" / "checkpoint.pt").config
     assert (cfg.lr, cfg.steps, cfg.seed, cfg.model.hidden, cfg.batch_size) == (0.002, 2, 3, 8, 2)

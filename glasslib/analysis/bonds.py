@@ -5,7 +5,8 @@ Two atoms of elements a, b are bonded when closer than r_ab (Å): by default
 C–C 1.90, Si–O 2.21), except for the pairs in :data:`BOND_CUTOFF_OVERRIDES` (Si–Si 2.85,
 the usual first minimum of a-Si's g(r); S–S 2.5 for S–S bonds of 2.0–2.1 Å). One number
 sets every pair; a mapping such as ``{"Si-O": 2.0}`` overrides single pairs. Periodic
-images are included (vesin neighbour list of :mod:`glasslib.core.geometry`).
+images are included (vesin neighbour list of :mod:`glasslib.core.geometry`); a non-periodic
+structure (a finite cluster) has none.
 
 Besides :class:`BondGraph` and :func:`bond_graph`, the index helpers the descriptor modules
 share to walk it (bonds grouped by their first atom) live here.

@@ -49,7 +49,8 @@ class AnalysisSettings:
 
     cutoff: bond cutoffs (:func:`glasslib.analysis.bonds.bond_cutoffs`); max_ring_size: largest
     ring searched; angle_bin: angle histogram bin, degrees; hbond_r_oo, hbond_angle: the water
-    H-bond criterion, Å and degrees.
+    H-bond criterion, Å and degrees; cluster: the structures are finite clusters (no periodic
+    images; OVITO-based descriptors run without a cell).
     """
 
     cutoff: object = None
@@ -57,6 +58,7 @@ class AnalysisSettings:
     angle_bin: float = 2.0
     hbond_r_oo: float = 3.5
     hbond_angle: float = 30.0
+    cluster: bool = False
 
 
 def distribution(values: np.ndarray) -> dict[str, float]:

@@ -3,6 +3,10 @@
 OVITO is imported inside the functions, so importing glasslib never loads it. Every
 function takes a :class:`~glasslib.core.structures.Structures` batch and returns plain numpy
 arrays or dicts, one entry per structure where that applies.
+
+Structure types, rings and rendering need periodic structures; with ``cluster=True`` every
+structure is taken as a finite cluster instead (OVITO sees no cell and no periodic images;
+positions as stored), the cluster mode of ``glass analyze --cluster``.
 """
 
 from __future__ import annotations
@@ -49,8 +53,14 @@ def coordination_rdf(structures: Structures, cutoff: float, n_bins: int, *, part
 
 
 # ------------------------------------------------------------------ structure types
-def _periodic_frames(structures: Structures, what: str) -> list:
-    """ASE frames with every atom wrapped into the cell (unwrapped trajectories render badly)."""
+def _frames(structures: Structures, what: str, cluster: bool = False) -> list:
+    """ASE frames: periodic structures with every atom wrapped into the cell (unwrapped
+    trajectories render badly), or with ``cluster`` finite clusters without a cell."""
+    if cluster:
+        frames = to_ase(structures.as_clusters())
+        for atoms in frames:
+            atoms.set_cell(np.zeros((3, 3)))
+        return frames
     structures.require_periodic(what)
     frames = to_ase(structures)
     for atoms in frames:
@@ -75,7 +85,7 @@ def _type_names(enum) -> tuple[str, ...]:
     return tuple(name.lower() for name, _ in members)
 
 
-def identify_diamond(structures: Structures) -> list[dict]:
+def identify_diamond(structures: Structures, *, cluster: bool = False) -> list[dict]:
     """Cubic and hexagonal diamond from OVITO's ``IdentifyDiamondModifier`` (Maras et al.,
     Comput. Phys. Commun. 205, 13 (2016)), per structure.
 
@@ -84,6 +94,7 @@ def identify_diamond(structures: Structures) -> list[dict]:
     ``cubic_diamond_second_neighbor``, ``hex_diamond``, ``hex_diamond_first_neighbor``,
     ``hex_diamond_second_neighbor``; the neighbour classes are atoms bonded to a crystalline
     atom whose own second shell is not fully crystalline (grain boundaries, surfaces).
+    ``cluster``: finite clusters, no periodic images (surface atoms are then ``other``).
 
     Returns:
         one dict per structure: ``types`` (n_atoms,) int array with the numbering above,
@@ -93,7 +104,7 @@ def identify_diamond(structures: Structures) -> list[dict]:
 
     names = _type_names(IdentifyDiamondModifier.Type)
     out = []
-    for atoms in _periodic_frames(structures, "diamond identification"):
+    for atoms in _frames(structures, "diamond identification", cluster):
         pipe = _pipeline(atoms)
         pipe.modifiers.append(IdentifyDiamondModifier())
         types = np.asarray(pipe.compute().particles["Structure Type"], dtype=np.int64).copy()
@@ -101,13 +112,14 @@ def identify_diamond(structures: Structures) -> list[dict]:
     return out
 
 
-def chill_plus(structures: Structures, *, cutoff: float = 3.5, oxygen: int = 8) -> list[dict]:
+def chill_plus(structures: Structures, *, cutoff: float = 3.5, oxygen: int = 8, cluster: bool = False) -> list[dict]:
     """Water phases from OVITO's ``ChillPlusModifier`` (Nguyen & Molinero, J. Phys. Chem. B
     119, 9369 (2015)), one label per molecule.
 
     CHILL+ works on the oxygen network only (O–O ``cutoff``, Å, 3.5 by default), so the
     hydrogens of a water structure are dropped first. Types: ``other`` (liquid-like),
     ``hexagonal_ice``, ``cubic_ice``, ``interfacial_ice``, ``hydrate``, ``interfacial_hydrate``.
+    ``cluster``: finite clusters, no periodic images.
 
     Returns:
         one dict per structure: ``types`` (n_O,) int array (oxygens in input order),
@@ -118,7 +130,7 @@ def chill_plus(structures: Structures, *, cutoff: float = 3.5, oxygen: int = 8) 
 
     names = _type_names(ChillPlusModifier.Type)
     out = []
-    for atoms in _periodic_frames(structures, "CHILL+"):
+    for atoms in _frames(structures, "CHILL+", cluster):
         sel = np.flatnonzero(atoms.numbers == oxygen)
         if sel.size == 0:
             raise InputError("CHILL+ needs oxygen atoms; the structure has none", structures.source)
@@ -144,7 +156,8 @@ def _create_bonds(cutoff):
     return CreateBondsModifier(cutoff=float(cutoff))
 
 
-def find_rings(structures: Structures, cutoff, max_ring_size: int = 10, *, min_ring_size: int = 3) -> list[dict]:
+def find_rings(structures: Structures, cutoff, max_ring_size: int = 10, *, min_ring_size: int = 3,
+               cluster: bool = False) -> list[dict]:
     """Shortest-path rings of the bond graph from OVITO's ``FindRingsModifier``.
 
     Bonds join atoms closer than ``cutoff`` (Å; a number, or a mapping from element-symbol
@@ -156,7 +169,8 @@ def find_rings(structures: Structures, cutoff, max_ring_size: int = 10, *, min_r
     21 708 such "12-rings"). Each ring is therefore checked here: the minimum-image bond
     vectors around a true ring sum to zero, around a winding cycle to a lattice vector.
     Winding cycles are dropped and counted separately. (Shortcuts through periodic images can
-    still hide true rings when the cell is not much larger than the rings.)
+    still hide true rings when the cell is not much larger than the rings.) With ``cluster``,
+    every structure is a finite cluster: no images, nothing winds, every cycle found is kept.
 
     Returns:
         one dict per structure: ``counts`` {size: number of rings} for every size in
@@ -169,20 +183,22 @@ def find_rings(structures: Structures, cutoff, max_ring_size: int = 10, *, min_r
     if not 3 <= lo < hi <= 36:
         raise InputError(f"ring sizes must satisfy 3 <= min < max <= 36, got {lo}..{hi}")
     out = []
-    for atoms in _periodic_frames(structures, "ring statistics"):
+    for atoms in _frames(structures, "ring statistics", cluster):
         pipe = _pipeline(atoms)
         pipe.modifiers.append(_create_bonds(cutoff))
         pipe.modifiers.append(FindRingsModifier(minimum_ring_size=lo, maximum_ring_size=hi))
         data = pipe.compute()
         pos = atoms.get_positions()
         cell = np.asarray(atoms.get_cell().array)
-        inv = np.linalg.inv(cell)
+        inv = None if cluster else np.linalg.inv(cell)
         counts, dropped, rings = {}, {}, {}
         for n in range(lo, hi + 1):
             table = data.tables.get(f"{n}-rings")
             idx = np.zeros((0, n), np.int64) if table is None else np.asarray(table["Particle Indices"], np.int64)
             idx = idx.reshape(-1, n)
-            if idx.shape[0]:
+            if cluster:
+                closed = np.ones(idx.shape[0], bool)
+            elif idx.shape[0]:
                 d = pos[np.roll(idx, -1, axis=1)] - pos[idx]  # (R, n, 3) bond vectors around the ring
                 frac = d @ inv
                 d = (frac - np.round(frac)) @ cell
@@ -211,6 +227,7 @@ def render(
     size: tuple[int, int] = (800, 600),
     cutoff: float = 2.85,
     camera_dir: tuple[float, float, float] = (2.0, 1.0, -1.0),
+    cluster: bool = False,
 ) -> Path:
     """Render structure ``index`` of the batch to an image file (PNG, JPEG or TIFF by suffix).
 
@@ -218,8 +235,9 @@ def render(
     types), ``"chill_plus"`` (CHILL+ phases; only the oxygens are drawn) or
     ``"coordination"`` (number of neighbours within ``cutoff`` Å, colour-coded). ``renderer``:
     ``"tachyon"`` (ray tracing, software) or ``"opengl"`` (needs an offscreen OpenGL or
-    Vulkan context). The image is rendered to a temporary file next to ``path`` and renamed,
-    so a reader never sees a partial image.
+    Vulkan context). ``cluster``: draw the structure as a finite cluster (no cell, no wrapping).
+    The image is rendered to a temporary file next to ``path`` and renamed, so a reader never
+    sees a partial image.
     """
     from ovito.modifiers import (
         ChillPlusModifier,
@@ -239,7 +257,7 @@ def render(
         raise InputError(f"unknown renderer {renderer!r}; choose tachyon or opengl")
     if not (0 <= index < structures.n_systems):
         raise InputError(f"structure index {index} out of range (batch of {structures.n_systems})")
-    atoms = _periodic_frames(structures[index], "rendering")[0]
+    atoms = _frames(structures[index], "rendering", cluster)[0]
     if color_by == "chill_plus":
         atoms = atoms[atoms.numbers == 8]
         if len(atoms) == 0:

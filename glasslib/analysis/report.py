@@ -90,6 +90,7 @@ def analyze(
     entropy: bool = True,
     entropy_bandwidth: float = ENTROPY_BANDWIDTH,
     descriptor_sets: str | Sequence[str] | None = None,
+    cluster: bool = False,
 ) -> dict:
     """Every descriptor that applies to each structure, as JSON-ready values.
 
@@ -106,12 +107,23 @@ def analyze(
     Returns ``{"n_structures", "settings", "structures": [one dict per structure], "mean":
     mean over structures}``; in the mean, numbers are averaged over the structures that have
     them, counts and fractions per key (missing keys count as 0), histograms bin by bin.
+
+    ``cluster=False`` (default): every structure must be periodic; bonds, angles, rings and
+    OVITO types use periodic images. ``cluster=True``: every structure is a finite cluster
+    (:meth:`Structures.as_clusters`: no images, the cell ignored, positions as stored); the
+    definitions are the same without images (surface atoms keep their lower coordination,
+    rings are those of the cluster's bond graph), and ``density_g_cm3`` is None (a cluster
+    has no volume). ``settings["mode"]`` records which.
     """
-    structures.require_periodic("structural analysis")
+    if cluster:
+        structures = structures.as_clusters()
+    else:
+        structures.require_periodic("structural analysis")
     named = None if descriptor_sets is None else named_descriptor_sets(descriptor_sets)
     options = AnalysisSettings(cutoff=cutoff, max_ring_size=max_ring_size, angle_bin=angle_bin,
-                               hbond_r_oo=hbond_r_oo, hbond_angle=hbond_angle)
+                               hbond_r_oo=hbond_r_oo, hbond_angle=hbond_angle, cluster=bool(cluster))
     settings = {
+        "mode": "cluster" if cluster else "periodic",
         "bond_cutoffs_A": {f"{element_symbol(a)}-{element_symbol(b)}": c
                            for (a, b), c in bond_cutoffs(structures.elements, cutoff).items()},
         "max_ring_size": int(max_ring_size),
@@ -128,7 +140,7 @@ def analyze(
         rep = {
             "n_atoms": s.n_atoms,
             "composition": {element_symbol(e): int((s.species == e).sum()) for e in sorted(z)},
-            "density_g_cm3": float(s.mass_density[0]),
+            "density_g_cm3": None if cluster else float(s.mass_density[0]),
         }
         g = bond_graph(s, cutoff)
         rep.update(coordination(g))

@@ -117,21 +117,23 @@ def _ring_key(ring) -> tuple:
     return min(keys)
 
 
-def ring_statistics(structures: Structures, cutoff=None, max_ring_size: int = 10) -> list[dict]:
+def ring_statistics(structures: Structures, cutoff=None, max_ring_size: int = 10, *, cluster: bool = False) -> list[dict]:
     """``ring_size_counts`` per structure: OVITO FindRingsModifier, checked for small cells.
 
     OVITO searches the graph of the cell itself. Where it finds no cycle that winds through
     the cell up to ``max_ring_size``, its rings are exactly the periodic shortest-path rings
     (a shortcut through an image would close a winding cycle shorter than the ring). Where it
     does, the cell is too small for that: the count comes from
-    :func:`shortest_path_rings`, which tracks images (``ring_method`` says which).
+    :func:`shortest_path_rings`, which tracks images (``ring_method`` says which). With
+    ``cluster``, every structure is a finite cluster: OVITO's rings without images, which are
+    the shortest-path rings of the cluster's bond graph (nothing winds).
     """
     out = []
     for s in structures.split():
         table = bond_cutoffs(s.elements, cutoff)
         values = set(table.values())
         bonds = values.pop() if len(values) == 1 else {(element_symbol(a), element_symbol(b)): c for (a, b), c in table.items()}
-        res = find_rings(s, bonds, max_ring_size)[0]
+        res = find_rings(s, bonds, max_ring_size, cluster=cluster)[0]
         counts, method = res["counts"], "ovito"
         if any(res["winding_dropped"].values()):
             counts, method = shortest_path_rings(bond_graph(s, cutoff), max_ring_size), "periodic search (small cell)"

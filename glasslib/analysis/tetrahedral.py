@@ -27,10 +27,11 @@ from glasslib.core.structures import Structures
 TETRAHEDRAL = frozenset({6, 14, 32})
 
 
-def crystallinity(structures: Structures) -> list[dict]:
-    """Diamond-type fractions per structure (OVITO IdentifyDiamondModifier)."""
+def crystallinity(structures: Structures, *, cluster: bool = False) -> list[dict]:
+    """Diamond-type fractions per structure (OVITO IdentifyDiamondModifier; ``cluster``: finite
+    clusters without images, whose surface atoms count as ``other``)."""
     out = []
-    for res in identify_diamond(structures):
+    for res in identify_diamond(structures, cluster=cluster):
         f = res["fractions"]
         cubic = sum(v for k, v in f.items() if k.startswith("cubic"))
         hexa = sum(v for k, v in f.items() if k.startswith("hex"))
@@ -47,10 +48,10 @@ def network_descriptors(structure: Structures, graph: BondGraph, settings: Analy
     """Dihedral angles and ring statistics of one structure."""
     return {
         **angle_summary("dihedral", dihedral_angles(graph), settings.angle_bin),
-        **ring_statistics(structure, settings.cutoff, settings.max_ring_size)[0],
+        **ring_statistics(structure, settings.cutoff, settings.max_ring_size, cluster=settings.cluster)[0],
     }
 
 
 def diamond_descriptors(structure: Structures, graph: BondGraph, settings: AnalysisSettings) -> dict:
     """Diamond-type fractions of one structure."""
-    return crystallinity(structure)[0]
+    return crystallinity(structure, cluster=settings.cluster)[0]

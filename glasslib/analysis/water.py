@@ -90,9 +90,10 @@ def hydrogen_bonds(
     }
 
 
-def chill_plus_phases(structures: Structures) -> list[dict]:
-    """CHILL+ phase fractions of the water molecules (keys ``chillplus_<phase>``)."""
-    return [{f"chillplus_{k}": v for k, v in r["fractions"].items()} for r in chill_plus(structures)]
+def chill_plus_phases(structures: Structures, *, cluster: bool = False) -> list[dict]:
+    """CHILL+ phase fractions of the water molecules (keys ``chillplus_<phase>``; ``cluster``:
+    finite clusters without images)."""
+    return [{f"chillplus_{k}": v for k, v in r["fractions"].items()} for r in chill_plus(structures, cluster=cluster)]
 
 
 def water_descriptors(structure: Structures, graph: BondGraph, settings: AnalysisSettings) -> dict:
@@ -100,5 +101,5 @@ def water_descriptors(structure: Structures, graph: BondGraph, settings: Analysi
     return {
         **hydrogen_bonds(structure, r_oo=settings.hbond_r_oo, max_angle=settings.hbond_angle,
                          max_ring_size=settings.max_ring_size),
-        **chill_plus_phases(structure)[0],
+        **chill_plus_phases(structure, cluster=settings.cluster)[0],
     }

@@ -6,8 +6,11 @@ Example::
     glass analyze glass.dat --species-map 1=O,2=Si --cutoff Si-O=2.0 --out sio2.json
     glass analyze a-si.xyz --out a-si.json --render a-si.png
     glass analyze water.extxyz --descriptors water --no-entropy --out water.json
+    glass analyze si_np.xyz --cluster --out si_np.json      # a finite cluster: no periodic images
 
-Every frame of every file is one structure. The JSON holds ``settings`` (bond cutoffs and
+Every frame of every file is one structure. Structures must be periodic unless ``--cluster``
+is given, which takes every structure as a finite cluster (neighbour lists without images, the
+cell ignored, positions as stored; ``density_g_cm3`` is null; ``settings.mode`` says which). The JSON holds ``settings`` (bond cutoffs and
 other parameters), ``structures`` (one report per structure, with its file and frame) and
 ``mean`` (the mean over structures); keys are explained in docs/metrics.md. Files are
 written atomically, so a failed run leaves no partial output.
@@ -21,17 +24,15 @@ import shlex
 import sys
 from pathlib import Path
 
-import torch
-
 from glasslib.analysis.bonds import bond_cutoffs
 from glasslib.analysis.descriptors import ENTROPY_BANDWIDTH
 from glasslib.analysis.ovito_adapter import render
 from glasslib.analysis.report import DESCRIPTOR_SETS, analyze, named_descriptor_sets
 from glasslib.analysis.tetrahedral import TETRAHEDRAL
-from glasslib.cli.options import parse_species_map
+from glasslib.cli.spectra import read_inputs
 from glasslib.core.atomic_io import atomic_write_text
 from glasslib.core.errors import InputError
-from glasslib.core.structures import concatenate, read_structures
+from glasslib.core.structures import concatenate
 
 
 def register(sub) -> None:
@@ -44,6 +45,10 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, type=Path, metavar="REPORT.json", help="output JSON report")
     p.add_argument("--format", default=None, help="ase.io format name, if the extension does not tell")
     p.add_argument("--species-map", default=None, metavar="1=O,2=Si", help="LAMMPS atom type -> element")
+    p.add_argument("--cluster", action="store_true",
+                   help="cluster mode: take every structure as a finite cluster (bonds, angles, rings, OVITO types "
+                        "and entropy without periodic images; the cell ignored, positions as stored; density null); "
+                        "required for structures without a periodic cell")
     p.add_argument("--cutoff", default=None, metavar="Å | A-B=Å,...",
                    help="bond cutoff: one number for every pair, or per pair (e.g. Si-O=2.0,Si-Si=2.9); "
                         "default 1.25 x covalent radii, Si-Si 2.85, S-S 2.5")
@@ -129,13 +134,9 @@ def run(args) -> int:
         raise InputError(f"--max-ring-size must be between 3 and 36, got {args.max_ring_size}")
     size = _size(args.size)
     cutoff = parse_cutoff(args.cutoff)
-    species_map = parse_species_map(args.species_map)
     descriptor_sets = parse_descriptor_sets(args.descriptors)
-    batches, labels = [], []
-    for path in args.structures:
-        b = read_structures(path, format=args.format, species_map=species_map, dtype=torch.float64)
-        batches.append(b)
-        labels += [{"source": str(path), "frame": k} for k in range(b.n_systems)]
+    batches = read_inputs(args, "glass analyze")
+    labels = [{"source": str(path), "frame": k} for path, b in zip(args.structures, batches) for k in range(b.n_systems)]
     structures = concatenate(batches)
     bandwidth = ENTROPY_BANDWIDTH if args.entropy_bandwidth is None else args.entropy_bandwidth
     report = analyze(
@@ -148,6 +149,7 @@ def run(args) -> int:
         entropy=not args.no_entropy,
         entropy_bandwidth=bandwidth,
         descriptor_sets=descriptor_sets,
+        cluster=args.cluster,
     )
     report["structures"] = [{**label, **rep} for label, rep in zip(labels, report["structures"])]
     header = {"command": " ".join(shlex.quote(a) for a in sys.argv), "inputs": [str(p) for p in args.structures]}
@@ -158,9 +160,10 @@ def run(args) -> int:
             z = set(first.elements)
             color_by = "diamond" if z <= TETRAHEDRAL else "chill_plus" if {1, 8} <= z else "coordination"
         render_cutoff = max(bond_cutoffs(first.elements, cutoff).values())
-        render(first, args.render, color_by=color_by, renderer=args.renderer, size=size, cutoff=render_cutoff)
+        render(first, args.render, color_by=color_by, renderer=args.renderer, size=size, cutoff=render_cutoff,
+               cluster=args.cluster)
         header["image"] = {"path": str(args.render), "color_by": color_by, "renderer": args.renderer}
     text = json.dumps(_json_safe({**header, **report}), indent=1, allow_nan=False)
     atomic_write_text(args.out, text + "\n")
-    print(f"wrote {args.out} ({report['n_structures']} structures)")
+    print(f"wrote {args.out} ({report['n_structures']} structures{', cluster mode' if args.cluster else ''})")
     return 0

@@ -23,6 +23,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from glasslib.cli.options import add_quiet
 from glasslib.cli import main as glass_main
 from glasslib.core.paths import repo_relative
 from glasslib.workflows.batch import run_batch
@@ -43,13 +44,13 @@ def register(sub) -> None:
     p.add_argument("--threads-per-worker", type=int, default=1, metavar="N",
                    help="threads of each run's kernel (OMP_NUM_THREADS etc.; default 1)")
     p.add_argument("--serial", action="store_true", help="run one after another in this process, without Dask")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_quiet(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     result = run_batch(args.spec, scheduler=args.scheduler, n_workers=args.workers,
-                       threads_per_worker=args.threads_per_worker, serial=args.serial, progress=not args.no_progress)
+                       threads_per_worker=args.threads_per_worker, serial=args.serial, progress=not args.quiet)
     failed = result.failed
     print(f"batch: {len(result.spec.runs)} runs: ran {result.ran}, skipped {result.skipped}, failed {len(failed)}; "
           f"results: {repo_relative(result.results_path)}")

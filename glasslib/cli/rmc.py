@@ -32,12 +32,11 @@ from pathlib import Path
 import numpy as np
 
 from glasslib import rmc
-from glasslib.cli.targets import TargetGroupAction, target_groups
+from glasslib.cli.targets import TargetGroupAction, add_file_options, measurement_of, read_group, target_groups
 from glasslib.core.atomic_io import atomic_write_text
 from glasslib.core.errors import InputError
 from glasslib.core.structures import read_structures, write_extxyz
 from glasslib.rmc import KINDS
-from glasslib.spectra.targets import read_target
 from glasslib.spectra.form_factors import element_symbol
 
 
@@ -53,6 +52,8 @@ def register(sub) -> None:
     g.add_argument("--sigma", action=TargetGroupAction, metavar="S",
                    help="σ of this target in χ² (default 0.05 for gr and S(Q), 0.1 for F(Q), 0.001 for ADF)")
     g.add_argument("--cutoff", action=TargetGroupAction, metavar="A", help="ADF target: neighbour cutoff, Å")
+    add_file_options(p.add_argument_group("reading each target (per --target; the measurement-model options are "
+                                          "glass sample's)"))
     g = p.add_argument_group("model")
     g.add_argument("--species", default=None, metavar="Si | Si:1,O:2", help="elements and their proportions")
     g.add_argument("--atoms", type=int, default=None, metavar="N", help="number of atoms")
@@ -93,8 +94,9 @@ def _float(text: str, what: str) -> float:
     return v
 
 
-def _targets(groups) -> list:
-    """Validate the parsed target groups and read each target."""
+def _targets(groups, species: str | None = None) -> list:
+    """Validate the parsed target groups and read each target (``species``: the --species text,
+    which places the peaks the sanity checks expect)."""
     if not groups:
         raise InputError("no --target given")
     out = []
@@ -107,7 +109,11 @@ def _targets(groups) -> list:
         cutoff = _float(g["cutoff"], "--cutoff") if "cutoff" in g else None
         if cutoff is not None and g["kind"] != "adf":
             raise InputError(f"target {g['target']}: --cutoff applies to ADF targets only")
-        out.append(read_target(g["target"], g["kind"], sigma=sigma, cutoff=cutoff))
+        if measurement_of(g) is not None:
+            raise InputError("glass rmc fits the plain observable; the measurement-model options (--smearing, --qmax, "
+                             "--lorch, --qdamp, --biso, --qbroad) apply to glass sample", g["target"])
+        composition = None if species is None else rmc.parse_species(species)
+        out.append(read_group(g, g["kind"], composition=composition, sigma=sigma, cutoff=cutoff))
     return out
 
 
@@ -205,7 +211,7 @@ def run(args) -> int:
     out = args.out
     if out.exists() and not out.is_dir():
         raise InputError("output exists and is not a folder", out)
-    targets = _targets(target_groups(args))
+    targets = _targets(target_groups(args), args.species)
     config = rmc.RMCConfig(r_max=args.r_max, dr=args.dr, min_distance=_min_distance(args.min_distance),
                            step=args.step, step_min=min(0.01, args.step), step_max=max(1.0, args.step),
                            target_acceptance=args.target_acceptance, seed=args.seed)

@@ -24,7 +24,14 @@ Each ``--target FILE --kind KIND [--weight W]`` group adds one guidance term (jo
 with several groups). A target FILE is read by :func:`glasslib.spectra.targets.read_target`: a
 spectrum file (a measured one, or one ``glass spectra`` wrote), on its own grid, or a structure
 file whose mean spectrum on the kind's default grid is the target. Grids and smearing default to
-the registry's (:mod:`glasslib.spectra.kinds`), the same as ``glass spectra``.
+the registry's (:mod:`glasslib.spectra.kinds`), the same as ``glass spectra``. Options after a
+``--target`` say how to read it (``--x-unit 1/nm``, ``--x-unit 2theta --wavelength 0.1173``,
+``--columns 1,0``, ``--skip-rows 3``) and what the measurement did to it (``--qmax 30 --lorch``,
+``--qdamp``, ``--biso``, ``--qbroad``, ``--smearing``), applied to the simulated curve
+(:mod:`glasslib.cli.targets`). Every spectrum file is sanity-checked before sampling (kind,
+units, offsets, grid overlap with the cell: :mod:`glasslib.spectra.target_checks`); a failed
+check stops with one line naming the file, the check and ``--skip-check NAME``. A cell outside
+the prior's training densities or compositions gets a one-line warning (it is sampled anyway).
 
 The recipe is :func:`glasslib.diffusion.generate.generate`. One extxyz per structure,
 ``DIR/sample_0000.extxyz``…, each written atomically, and ``DIR/sample_config.json`` with the
@@ -34,13 +41,15 @@ command refuses before sampling).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import fields
 from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
 
-from glasslib.cli.targets import TargetGroupAction, target_groups
+from glasslib.cli.options import add_quiet
+from glasslib.cli.targets import TargetGroupAction, add_file_options, read_group, target_groups
 from glasslib.core.errors import InputError
 from glasslib.diffusion.generate import (
     RECORD_NAME,
@@ -52,9 +61,10 @@ from glasslib.diffusion.generate import (
     require_new_output,
     write_samples,
 )
+from glasslib.diffusion.cell_contents import scope_warnings
 from glasslib.diffusion.training import load_checkpoint
 from glasslib.spectra.kinds import KINDS, get_kind
-from glasslib.spectra.targets import read_target
+from glasslib.spectra.target_checks import check_overlap
 
 
 #: the recipe's defaults (one definition: SampleConfig)
@@ -77,7 +87,7 @@ def register(sub) -> None:
     p.add_argument("--density", type=float, default=None, metavar="G_PER_CM3",
                    help="mass density, g/cm3, of the cubic cell (default: the training set's)")
     p.add_argument("--device", default=D["device"], help=f"torch device (default {D['device']})")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_quiet(p)
     g = p.add_argument_group("sampler")
     g.add_argument("--steps", type=int, default=D["steps"], metavar="K", help=f"predictor steps (default {D['steps']})")
     g.add_argument("--batch", type=int, default=None, metavar="B", help="structures per batched pass (default all)")
@@ -99,11 +109,13 @@ def register(sub) -> None:
     g.add_argument("--guidance-step", type=float, default=D["guidance_step"],
                    help=f"guidance RMS / score RMS per atom (default {D['guidance_step']})")
     g.add_argument("--adf-cutoff", type=float, default=None, metavar="ANGSTROM", help="neighbour cutoff of adf targets")
+    add_file_options(p.add_argument_group("reading each target and its measurement model (per --target)"))
     p.set_defaults(func=run, targets=[])
 
 
-def guidance_terms(args, composition) -> list[GuidanceTerm]:
-    """One :class:`GuidanceTerm` per ``--target`` group, read with the one target reader."""
+def guidance_terms(args, composition, box: float | None = None) -> list[GuidanceTerm]:
+    """One :class:`GuidanceTerm` per ``--target`` group, read with the one target reader, its
+    file options, measurement model and sanity checks (``overlap`` against the cell edge ``box``, Å)."""
     terms = []
     for g in target_groups(args):
         path, kind = g["target"], g["kind"]
@@ -112,7 +124,10 @@ def guidance_terms(args, composition) -> list[GuidanceTerm]:
         if get_kind(kind).needs_cutoff and args.adf_cutoff is None:
             raise InputError(f"an {kind} target needs --adf-cutoff", path)
         cutoff = args.adf_cutoff if get_kind(kind).needs_cutoff else None
-        target = read_target(path, kind, cutoff=cutoff, composition=composition)
+        target = read_group(g, kind, composition=composition, cutoff=cutoff)
+        skip = str(g.get("skip_check") or "")
+        if "overlap" not in skip and "all" not in skip:
+            check_overlap(target, box)
         terms.append(GuidanceTerm(target, g["weight"]))
     return terms
 
@@ -132,9 +147,12 @@ def run(args) -> int:
     weak = None if args.weak is None else load_checkpoint(args.weak, torch.device(args.device))
     contents = cell_contents(ckpt, config)
     counts = torch.bincount(contents.species)
-    terms = guidance_terms(args, composition={z: int(c) / contents.atoms for z, c in enumerate(counts) if c > 0})
+    terms = guidance_terms(args, composition={z: int(c) / contents.atoms for z, c in enumerate(counts) if c > 0},
+                           box=contents.box)
+    for line in scope_warnings(ckpt.data_summary, contents):
+        print(f"warning: {args.checkpoint}: {line}", file=sys.stderr)
     n_batches = -(-args.n // (args.batch or args.n))
-    bar = tqdm(total=n_batches * predictor_steps(config, ckpt.sde), disable=args.no_progress, desc="sample",
+    bar = tqdm(total=n_batches * predictor_steps(config, ckpt.sde), disable=args.quiet, desc="sample",
                dynamic_ncols=True)
 
     def tick(info):

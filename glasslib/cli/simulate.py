@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from glasslib.cli.options import add_quiet
 from glasslib.core.errors import InputError
 from glasslib.simulate.datasets import build, build_spec, dataset_hash, datasets_cache_dir, get_spec, load_specs
 from glasslib.simulate.protocols import STARTS
@@ -64,7 +65,7 @@ def register(sub) -> None:
     g.add_argument("--npt", type=float, default=None, metavar="GPA", help="run NPT at this pressure (GPa)")
     g.add_argument("--nvt", action="store_true", help="run NVT even where the system defaults to NPT")
     g.add_argument("--no-minimize", action="store_true", help="skip the final minimisation")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_quiet(p)
     p.add_argument("--device", default=None, help="ignored (LAMMPS and the CHGNet MD run on the CPU)")
     p.set_defaults(func=run)
 
@@ -140,7 +141,7 @@ def _build_all(args, overrides) -> int:
         raise InputError("--all builds the declared sets as they are; it takes no SYSTEM or ad-hoc options")
     specs = [s for s in load_specs(args.spec_file).values() if args.role in (None, s.role)]
     for spec in specs:
-        result = build_spec(spec, spec_path=args.spec_file, progress=not args.no_progress, limit=args.limit)
+        result = build_spec(spec, spec_path=args.spec_file, progress=not args.quiet, limit=args.limit)
         print(f"{spec.name}: {result.out_dir} ({result.computed} simulated, {result.skipped} already there)")
     return 0
 
@@ -150,7 +151,7 @@ def run(args) -> int:
         return _list(args.spec_file)
     _check_numbers(args)
     overrides = _protocol_overrides(args)
-    progress = not args.no_progress
+    progress = not args.quiet
     if args.limit is not None and args.spec is None and not args.all:
         raise InputError("--limit applies to --spec and --all (use --n for an ad-hoc set)")
     if args.limit is not None and args.limit < 1:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from glasslib.cli.options import parse_species_map
+from glasslib.cli.options import add_quiet, parse_species_map
 from glasslib.core.structures import read_structures
 from glasslib.core.errors import InputError
 from glasslib.diffusion.priors import build_prior
@@ -50,7 +50,7 @@ def register(sub) -> None:
     p.add_argument("--format", default=None, help="ase.io format name, if the extension does not tell")
     p.add_argument("--species-map", default=None, metavar="1=O,2=Si", help="LAMMPS atom type -> element")
     p.add_argument("--no-resume", action="store_true", help="start afresh even if RUN holds a checkpoint")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_quiet(p)
     p.set_defaults(func=run)
 
 
@@ -113,7 +113,7 @@ def run(args) -> int:
         raise InputError(f"--config: bad value ({exc})") from None
     data = read_structures(args.data, format=args.format, species_map=parse_species_map(args.species_map),
                            dtype=torch.float64)
-    path = train(config, data, args.out, resume=not args.no_resume, device=args.device, progress=not args.no_progress)
+    path = train(config, data, args.out, resume=not args.no_resume, device=args.device, progress=not args.quiet)
     print(path)
     return 0
 
@@ -126,6 +126,6 @@ def run_prior(args) -> int:
     if args.steps is not None and args.out is None:
         raise InputError("--steps with --prior makes another checkpoint than the declared one; give --out RUN")
     path = build_prior(args.prior, out_dir=args.out, weak=args.weak, steps=args.steps, resume=not args.no_resume,
-                       progress=not args.no_progress, device=args.device)
+                       progress=not args.quiet, device=args.device)
     print(path)
     return 0

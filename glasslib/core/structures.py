@@ -162,6 +162,16 @@ class Structures:
     def replace(self, **changes) -> "Structures":
         return replace(self, **changes)
 
+    def as_clusters(self) -> "Structures":
+        """The same atoms as finite clusters: ``pbc`` all False, so no operator uses periodic images.
+
+        Positions are taken as stored (not unwrapped: a cluster split by wrapping into its cell
+        stays split); the cell is kept but unused. This is "cluster mode" (docs/conventions.md).
+        """
+        if not bool(self.pbc.any()):
+            return self
+        return replace(self, pbc=torch.zeros_like(self.pbc))
+
     def with_positions(self, positions: torch.Tensor) -> "Structures":
         return replace(self, positions=positions)
 

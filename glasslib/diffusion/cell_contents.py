@@ -140,3 +140,36 @@ def resolve_contents(network_species, summary: Mapping | None, composition: str 
         raise InputError(f"a cubic cell of {atoms} atoms at {density:g} g/cm3 is {box:.2f} A wide, less than twice "
                          f"the network cutoff ({cutoff:g} A); use at least {need} atoms", source)
     return CellContents(formula_label(counts), atoms, float(density), species, box)
+
+
+#: a composition counts as inside the training scope when every element's atom fraction lies
+#: within the training set's range widened by this much
+FRACTION_SLACK = 0.02
+
+
+def scope_warnings(summary: Mapping | None, contents: CellContents) -> list[str]:
+    """One-line warnings for a cell outside the training set the checkpoint learned from.
+
+    The prior only knows the densities and compositions it was trained on (``summary``, from
+    :func:`training_set_summary`): a density outside [min, max] of the training densities, or
+    an element fraction outside the training fractions' range (± :data:`FRACTION_SLACK`), is
+    an extrapolation, allowed but worth a warning. Empty when inside, or without a summary.
+    """
+    if not summary:
+        return []
+    warnings = []
+    lo, _, hi = summary.get("density", [None, None, None])
+    if lo is not None and not (lo - 1e-4 <= contents.density <= hi + 1e-4):
+        warnings.append(f"density {contents.density:g} g/cm3 is outside the prior's training range {lo:g}-{hi:g} g/cm3 "
+                        "(an extrapolation; check the sampled structures)")
+    trained = [parse_formula(c) for c in (summary.get("compositions") or {})]
+    if trained:
+        want = parse_formula(contents.composition)
+        elements = sorted(set(want) | {el for t in trained for el in t})
+        for el in elements:
+            fractions = [t.get(el, 0.0) / sum(t.values()) for t in trained]
+            f = want.get(el, 0.0) / sum(want.values())
+            if not (min(fractions) - FRACTION_SLACK <= f <= max(fractions) + FRACTION_SLACK):
+                warnings.append(f"{el} fraction {f:.3f} of {contents.composition} is outside the prior's training range "
+                                f"{min(fractions):.3f}-{max(fractions):.3f} (an extrapolation; check the sampled structures)")
+    return warnings

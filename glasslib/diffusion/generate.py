@@ -41,7 +41,7 @@ from glasslib.core.atomic_io import atomic_write_text, sha256_file
 from glasslib.core.errors import InputError, reject_unknown_keys
 from glasslib.core.structures import Structures, concatenate, to_ase, write_extxyz
 from glasslib.diffusion.guidance import with_autoguidance, with_spectral_guidance
-from glasslib.diffusion.cell_contents import CellContents, resolve_contents
+from glasslib.diffusion.cell_contents import CellContents, resolve_contents, scope_warnings
 from glasslib.diffusion.sampling import default_restart_time, initial_noise, sample, time_grid
 from glasslib.diffusion.training import Checkpoint, load_checkpoint
 from glasslib.spectra.targets import Target
@@ -71,7 +71,8 @@ class GuidanceTerm:
         digest = hashlib.sha256(json.dumps([t.x, t.y]).encode()).hexdigest()
         smearing = t.spectrum_kind.smearing if self.smearing is None else self.smearing
         return {"kind": t.kind, "source": t.source, "weight": self.weight, "smearing": smearing, "cutoff": t.cutoff,
-                "points": len(t.x), "x_range": [t.x[0], t.x[-1]], "values_sha256": digest}
+                "points": len(t.x), "x_range": [t.x[0], t.x[-1]], "values_sha256": digest,
+                "measurement": None if t.measurement is None else t.measurement.given()}
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,7 @@ def generate(checkpoint: Checkpoint | str | os.PathLike, config: SampleConfig, t
         "sde": sde.to_dict(),
         "dtype": str(dtype).removeprefix("torch."),
         "targets": [t.describe() for t in terms],
+        "scope_warnings": scope_warnings(ckpt.data_summary, contents),
     }
     return Generated(concatenate(parts) if len(parts) > 1 else parts[0], record)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from glasslib.core.errors import InputError
 
@@ -18,13 +19,27 @@ from glasslib.core.errors import InputError
 _MAX_PACKING = 0.38
 
 
+def _void_site(placed: np.ndarray, box: float, min_distance: float, rng: np.random.Generator,
+               spacing: float = 0.25) -> np.ndarray | None:
+    """A random point of a grid (spacing ≤ ``spacing`` Å) at least ``min_distance`` from every
+    placed atom (periodic), or None when the box has no such void left."""
+    m = max(4, math.ceil(box / spacing))
+    axis = (np.arange(m) + rng.random()) * (box / m)
+    grid = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), -1).reshape(-1, 3)
+    dist, _ = cKDTree(placed % box, boxsize=box).query(grid % box, k=1)
+    free = np.nonzero(dist >= min_distance)[0]
+    return grid[rng.choice(free)] if free.size else None
+
+
 def random_positions(n: int, box: float, min_distance: float, rng: np.random.Generator,
                      max_tries: int = 2000) -> np.ndarray:
     """Uniform positions in a cubic box (Å) with all periodic distances >= ``min_distance``.
 
-    Random sequential addition; raises InputError ("impossible density") when the box is
-    too full for the exclusion distance, either up front (packing fraction above the jamming
-    limit) or when an atom cannot be placed in ``max_tries`` attempts.
+    Random sequential addition: ``max_tries`` uniform candidates per atom; when they all
+    fail (the remaining voids are small, as near 0.3 packing fraction), the atom goes to a
+    random point of a fine grid that has the clearance (:func:`_void_site`). Raises
+    InputError ("impossible density") when the box is too full for the exclusion distance,
+    either up front (packing fraction above the jamming limit) or when no void is left.
     """
     packing = n * math.pi / 6 * min_distance**3 / box**3
     if packing > _MAX_PACKING:
@@ -51,10 +66,13 @@ def random_positions(n: int, box: float, min_distance: float, rng: np.random.Gen
                 placed = True
                 break
         if not placed:
-            raise InputError(
-                f"impossible density: could not place atom {k + 1} of {n} at least {min_distance} A from the others "
-                f"in a {box:.3f} A box after {max_tries} tries"
-            )
+            site = _void_site(pos[:k], box, min_distance, rng)
+            if site is None:
+                raise InputError(
+                    f"impossible density: no room for atom {k + 1} of {n} at least {min_distance} A from the others "
+                    f"in a {box:.3f} A box (packing fraction {packing:.2f})"
+                )
+            pos[k] = site
     return pos
 
 

@@ -31,18 +31,19 @@ from glasslib.spectra.measured import (
     read_columns,
     read_mint01,
     read_spectrum,
+    read_exafs,
     read_xanes,
     to_grid,
 )
 from glasslib.spectra.xanes_features import DescriptorConfig, absorber_descriptors
 from glasslib.spectra.xanes_surrogate import XanesConfig, XanesSurrogate, shipped_surrogate, xanes_spectrum
-from glasslib.spectra.exafs_surrogate import ExafsConfig, ExafsSurrogate, exafs_spectrum, read_chi
+from glasslib.spectra.exafs_surrogate import ExafsConfig, ExafsSurrogate, exafs_spectrum
 
 __all__ = [
     "PairDistribution", "pair_distribution", "reduced_pdf", "differential_correlation", "total_correlation",
     "radial_distribution", "running_coordination", "bond_angle_distribution", "bond_angles", "coordination_numbers",
     "StructureFactor", "structure_factor", "structure_factor_from_gr", "pdf_from_fq", "fq_from_pdf",
-    "MeasuredSpectrum", "read_columns", "read_mint01", "read_spectrum", "read_xanes", "convert", "to_grid",
+    "MeasuredSpectrum", "read_columns", "read_mint01", "read_spectrum", "read_xanes", "read_exafs", "convert", "to_grid",
     "DescriptorConfig", "absorber_descriptors", "XanesConfig", "XanesSurrogate", "shipped_surrogate", "xanes_spectrum",
-    "ExafsConfig", "ExafsSurrogate", "exafs_spectrum", "read_chi",
+    "ExafsConfig", "ExafsSurrogate", "exafs_spectrum",
 ]

@@ -34,7 +34,6 @@ import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-import numpy as np
 import torch
 from ase.data import chemical_symbols
 from torch import nn
@@ -46,7 +45,6 @@ from glasslib.core.geometry import neighbor_pairs
 from glasslib.core.paths import data_dir
 from glasslib.core.structures import Structures
 from glasslib.spectra.angles import smooth_cutoff
-from glasslib.spectra.measured import MeasuredSpectrum, _check_file, _parse_rows
 
 #: the shipped checkpoint, relative to the data directory
 SHIPPED = Path("models") / "exafs_cuzr_surrogate" / "checkpoint.pt"
@@ -254,42 +252,3 @@ def exafs_spectrum(structures: Structures, grid=None, *, surrogate: ExafsSurroga
     if grid is None:
         return y
     return on_grid(y, model.config.k_grid(dtype=y.dtype, device=y.device), torch.as_tensor(grid))
-
-
-# ------------------------------------------------------------------ measured chi
-def read_chi(path: str | os.PathLike, *, k_weight: int = 0, target_weight: int = 2) -> MeasuredSpectrum:
-    """A measured (or computed) χ(k) file as k^``target_weight`` χ(k).
-
-    The file has two columns, k (Å⁻¹) and k^``k_weight`` χ(k) (``#`` comments and one row of
-    column names allowed; a name such as ``k2chi`` declares k_weight = 2 and must agree with the
-    argument when that is not 0). Rows with k = 0 are dropped.
-
-    Returns:
-        :class:`MeasuredSpectrum` with ``quantity="exafs"``, ``x_unit="1/Å"``, sorted by k.
-    """
-    path = _check_file(path)
-    table, comments, _, names = _parse_rows(path)
-    if table.shape[1] != 2:
-        raise InputError(f"a chi(k) file has two columns (k in 1/Å, k^w chi), found {table.shape[1]}", path)
-    declared = None
-    if names and len(names) == 2:
-        low = names[1].lower()
-        for w in (1, 2, 3):
-            if low.startswith(f"k{w}") or low.startswith(f"k^{w}"):
-                declared = w
-    if declared is not None and k_weight not in (0, declared):
-        raise InputError(f"column {names[1]!r} says k-weight {declared}, argument says {k_weight}", path)
-    w = declared if declared is not None else int(k_weight)
-    k, y = table[:, 0].copy(), table[:, 1].copy()
-    if k.min() < 0 or k.max() > 30:
-        raise InputError(f"k runs {k.min():g}..{k.max():g}; expected 0..30 1/Å (an energy column?)", path)
-    keep = k > 0  # k^w χ carries no information at k = 0
-    k, y = k[keep], y[keep]
-    order = np.argsort(k, kind="stable")
-    k, y = k[order], y[order]
-    if k.size < 2:
-        raise InputError("chi(k) file has fewer than two usable rows", path)
-    y = y * k ** (int(target_weight) - w)
-    return MeasuredSpectrum(x=torch.as_tensor(k), y=torch.as_tensor(y), err=None, quantity="exafs", x_unit="1/Å",
-                            source_path=str(path), meta={"comments": comments, "column_names": names,
-                                                         "k_weight_in_file": w, "k_weight": int(target_weight)})

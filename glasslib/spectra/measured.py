@@ -1,7 +1,8 @@
 """Readers for measured (or published) spectra, and their conversion to the package's conventions.
 
-Every reader returns a :class:`MeasuredSpectrum` with the abscissa in the package's units
-(Q in Å⁻¹, r in Å, angles in degrees) and a declared ``quantity``:
+Every reader returns a :class:`MeasuredSpectrum` (:mod:`glasslib.spectra.spectrum_files`) with
+the abscissa in the package's units (Q and k in Å⁻¹, r in Å, angles in degrees) and a declared
+``quantity``:
 
 =========  ===============================================  ============
 quantity   meaning (docs/conventions.md)                     x
@@ -17,17 +18,20 @@ quantity   meaning (docs/conventions.md)                     x
 ``nr``     running coordination number n(r)                  r
 ``adf``    bond-angle distribution                           angle
 ``xanes``  C K-edge XANES intensity (:func:`read_xanes`)     index
+``exafs``  k²χ(k), Å⁻² (:func:`read_exafs`)                 k
 =========  ===============================================  ============
 
 Readers (:func:`read_spectrum` dispatches on the file suffix):
 
 * :func:`read_columns`: text/CSV with two or more columns (comma, whitespace or tab
-  separated, auto-detected per line), ``#`` comments, column selection and x–y swap.
+  separated, auto-detected per line), ``#`` comments, rows to skip, column selection and x–y
+  swap; Q in Å⁻¹ or nm⁻¹ or as a diffraction angle 2θ (degrees) with the wavelength λ (Å):
+  Q = 4π sin(θ)/λ.
 * :func:`read_mint01`: Gudrun ``.mint01`` files (``#`` header, then Q [Å⁻¹], the
   interference differential cross-section i(Q) [barn sr⁻¹ atom⁻¹], its error), trimmed
   below ``qmin`` (0.1 Å⁻¹ as in Dissolve) and of trailing all-zero rows.
-* :func:`read_xanes`: XANES with two columns, grid index (or energy in eV, mapped to the
-  index with an explicit alignment) and intensity.
+* :func:`read_xanes`, :func:`read_exafs` (:mod:`glasslib.spectra.xas_files`): XANES on the
+  surrogate's index grid, χ(k) as k²χ(k).
 
 Conversions: :func:`convert` between ``iq``, ``sq`` and ``fq`` given the composition
 ({element: fraction}) and optional isotopes: S(Q) = 1 + 100·i(Q)/⟨b⟩² with i in barn and
@@ -41,9 +45,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
-from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -51,170 +52,19 @@ import torch
 
 from glasslib.core.errors import InputError
 from glasslib.spectra.form_factors import FM2_PER_BARN, atomic_number, normalize_radiation, scattering_weights
-
-#: quantity -> kind of abscissa
-QUANTITIES = {
-    "sq": "Q",
-    "fq": "Q",
-    "iq": "Q",
-    "gr": "r",
-    "Gr": "r",
-    "Dr": "r",
-    "Tr": "r",
-    "Rr": "r",
-    "nr": "r",
-    "adf": "angle",
-    "xanes": "index",
-}
-_ALIASES = {
-    "s(q)": "sq", "f(q)": "fq", "i(q)": "iq", "g(r)": "gr", "G(r)": "Gr", "D(r)": "Dr", "T(r)": "Tr",
-    "R(r)": "Rr", "J(r)": "Rr", "rdf": "Rr", "RDF": "Rr", "n(r)": "nr", "ADF": "adf", "bad": "adf",
-}
-#: canonical unit of each abscissa kind
-CANONICAL_UNITS = {"Q": "1/Å", "r": "Å", "angle": "deg", "index": "index"}
-# accepted unit spellings -> (kind, factor to the canonical unit)
-_UNITS = {
-    **{u: ("Q", 1.0) for u in ("1/Å", "1/A", "Å⁻¹", "A^-1", "Å^-1", "A-1", "1/angstrom", "invA")},
-    **{u: ("Q", 0.1) for u in ("1/nm", "nm^-1", "nm⁻¹", "nm-1", "invnm", "inverse nm")},
-    **{u: ("r", 1.0) for u in ("Å", "A", "angstrom", "Angstrom", "ang")},
-    **{u: ("r", 10.0) for u in ("nm", "nanometre", "nanometer")},
-    **{u: ("angle", 1.0) for u in ("deg", "degree", "degrees", "°")},
-    **{u: ("angle", 180.0 / math.pi) for u in ("rad", "radian", "radians")},
-    "index": ("index", 1.0),
-}
-#: points of the XANES index grid (that of the shipped surrogate, docs/conventions.md "XANES")
-XANES_INDEX_POINTS = 100
-#: abscissa units of a XANES file that are energies, and their factor to eV
-_ENERGY_UNITS = {"eV": 1.0, "ev": 1.0, "keV": 1000.0, "kev": 1000.0}
-
-
-@dataclass(frozen=True)
-class MeasuredSpectrum:
-    """A measured spectrum in the package's units.
-
-    Attributes:
-        x: (K,) abscissa (Q in Å⁻¹, r in Å or angle in degrees), float64, non-decreasing.
-        y: (K,) values of ``quantity``.
-        err: (K,) one-sigma errors, or None.
-        quantity: one of :data:`QUANTITIES`.
-        x_unit: canonical unit of x (``"1/Å"``, ``"Å"`` or ``"deg"``).
-        source_path: file it was read from (None if derived in memory).
-        meta: free-form details (header lines, y unit, trimming, conversions applied).
-    """
-
-    x: torch.Tensor
-    y: torch.Tensor
-    err: torch.Tensor | None
-    quantity: str
-    x_unit: str
-    source_path: str | None
-    meta: dict = field(default_factory=dict, compare=False)
-
-    def replace(self, **changes) -> "MeasuredSpectrum":
-        return replace(self, **changes)
-
-    def __iter__(self):
-        """``x, y = spectrum`` unpacks the abscissa and the values."""
-        return iter((self.x, self.y))
-
-
-# ---------------------------------------------------------------------- helpers
-def normalize_quantity(quantity: str, path=None) -> str:
-    """Canonical quantity name (case matters: ``gr`` is g(r), ``Gr`` is G(r))."""
-    q = str(quantity).strip()
-    q = _ALIASES.get(q, _ALIASES.get(q.lower(), q)) if q not in QUANTITIES else q
-    if q not in QUANTITIES:
-        raise InputError(f"unknown quantity {quantity!r}; expected one of {', '.join(QUANTITIES)}", path)
-    return q
-
-
-def _unit_factor(quantity: str, unit: str | None, path) -> tuple[str, float]:
-    kind = QUANTITIES[quantity]
-    if unit is None:
-        return CANONICAL_UNITS[kind], 1.0
-    u = str(unit).strip()
-    if u not in _UNITS:
-        raise InputError(f"unknown unit {unit!r} for the abscissa of {quantity}", path)
-    ukind, factor = _UNITS[u]
-    if ukind != kind:
-        raise InputError(f"unit {unit!r} is a unit of {ukind}, but {quantity} is a function of {kind}", path)
-    return CANONICAL_UNITS[kind], factor
-
-
-def _check_file(path) -> Path:
-    if not isinstance(path, (str, os.PathLike)):
-        raise InputError(f"expected a file path, got {type(path).__name__}")
-    p = Path(path)
-    if not p.exists():
-        raise InputError("no such file", p)
-    if p.is_dir():
-        raise InputError("is a directory, expected a data file", p)
-    return p
-
-
-_SPLIT = re.compile(r"[\s,;]+")
-
-
-def _parse_rows(path: Path, *, comment: str = "#", skip_rows: int = 0) -> tuple[np.ndarray, list[str], list[int], list[str] | None]:
-    """Numeric table of a text file: (rows × columns) float64, comment lines, line numbers, and the
-    column names when a row of names (no number in it) precedes the first data row."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise InputError(f"cannot read file ({exc.strerror or exc})", path) from None
-    rows, numbers, comments = [], [], []
-    n_cols, header = None, None
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        if lineno <= skip_rows:
-            continue
-        line = raw
-        if comment and comment in line:
-            comments.append(line[line.index(comment) + len(comment) :].rstrip())
-            line = line[: line.index(comment)]
-        line = line.strip().strip(",;").strip()
-        if not line:
-            continue
-        fields = [f for f in _SPLIT.split(line) if f]
-        try:
-            values = [float(f) for f in fields]
-        except ValueError:
-            if not rows and header is None and not any(_is_float(f) for f in fields):
-                header = fields  # one column-name row before the data (as `glass spectra` writes)
-                continue
-            bad = next(f for f in fields if not _is_float(f))
-            raise InputError(f"line {lineno}: non-numeric value {bad[:40]!r}", path) from None
-        if n_cols is None:
-            n_cols = len(values)
-        elif len(values) != n_cols:
-            raise InputError(f"line {lineno}: {len(values)} columns, expected {n_cols} as in the first data row", path)
-        if not all(math.isfinite(v) for v in values):
-            raise InputError(f"line {lineno}: NaN or infinite value", path)
-        rows.append(values)
-        numbers.append(lineno)
-    if not rows:
-        raise InputError("no data rows (empty file or only comments)", path)
-    return np.asarray(rows, dtype=np.float64), comments, numbers, header
-
-
-def _is_float(s: str) -> bool:
-    try:
-        float(s)
-        return True
-    except ValueError:
-        return False
-
-
-def _tensor(a: np.ndarray) -> torch.Tensor:
-    return torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float64)
-
-
-def _sorted(x, y, err, meta):
-    if np.all(np.diff(x) >= 0):
-        return x, y, err
-    order = np.argsort(x, kind="stable")
-    meta["sorted_by_x"] = True
-    return x[order], y[order], None if err is None else err[order]
-
+from glasslib.spectra.spectrum_files import (
+    CANONICAL_UNITS,
+    QUANTITIES,
+    TWO_THETA_UNITS,
+    MeasuredSpectrum,
+    as_float64,
+    check_file,
+    normalize_quantity,
+    parse_rows,
+    sort_by_x,
+    unit_factor,
+)
+from glasslib.spectra.xas_files import read_exafs, read_xanes
 
 # ---------------------------------------------------------------------- readers
 def read_columns(
@@ -226,6 +76,7 @@ def read_columns(
     err_column: int | None = None,
     swap: bool = False,
     skip_rows: int = 0,
+    wavelength: float | None = None,
 ) -> MeasuredSpectrum:
     """Read a two-(or more-)column text/CSV file of a declared quantity.
 
@@ -234,7 +85,8 @@ def read_columns(
             ``#`` starts a comment.
         quantity: one of :data:`QUANTITIES` (e.g. ``"sq"``, ``"gr"``).
         x_unit: unit of the abscissa in the file (default: the canonical one). Q in
-            ``"1/Å"`` or ``"1/nm"``; r in ``"Å"`` or ``"nm"``; angles in ``"deg"`` or ``"rad"``.
+            ``"1/Å"`` or ``"1/nm"`` or as the diffraction angle ``"2theta"`` (degrees, needs
+            ``wavelength``); r in ``"Å"`` or ``"nm"``; angles in ``"deg"`` or ``"rad"``.
         columns: (x column, y column), zero-based.
         err_column: optional column of one-sigma errors.
         swap: the file has y first and x second (exchanges ``columns``), e.g. the Rosset
@@ -242,14 +94,22 @@ def read_columns(
         skip_rows: leading lines to ignore. A single row of column names (no number in it)
             before the first data row, as ``glass spectra`` writes, is recognised without it
             and kept in ``meta["column_names"]``.
+        wavelength: radiation wavelength λ in Å, for ``x_unit="2theta"`` only.
 
     Returns:
         :class:`MeasuredSpectrum`, sorted by x if the file was not.
     """
-    path = _check_file(path)
+    path = check_file(path)
     quantity = normalize_quantity(quantity, path)
-    unit, factor = _unit_factor(quantity, x_unit, path)
-    table, comments, _, names = _parse_rows(path, skip_rows=skip_rows)
+    two_theta = x_unit is not None and str(x_unit).strip() in TWO_THETA_UNITS
+    if two_theta and QUANTITIES[quantity] != "Q":
+        raise InputError(f"x unit {x_unit!r} (a diffraction angle) applies to functions of Q, not {quantity}", path)
+    if two_theta and not (wavelength is not None and math.isfinite(wavelength) and wavelength > 0):
+        raise InputError(f"x unit {x_unit!r} needs the wavelength in Å (--wavelength) to convert 2θ to Q", path)
+    if wavelength is not None and not two_theta:
+        raise InputError("a wavelength applies only to an abscissa in 2theta", path)
+    unit, factor = ("1/Å", 1.0) if two_theta else unit_factor(quantity, x_unit, path)
+    table, comments, _, names = parse_rows(path, skip_rows=skip_rows)
     n_cols = table.shape[1]
     if n_cols < 2:
         raise InputError("has only one column; need x and y columns", path)
@@ -258,12 +118,18 @@ def read_columns(
     if any(c < 0 or c >= n_cols for c in needed):
         raise InputError(f"column {max(needed)} requested but the file has {n_cols} columns", path)
     x = table[:, cx] * factor
+    if two_theta:
+        if x.min() < 0 or x.max() >= 180:
+            raise InputError(f"2θ runs {x.min():g}..{x.max():g} degrees; expected 0 <= 2θ < 180", path)
+        x = 4.0 * math.pi * np.sin(np.radians(x) / 2.0) / wavelength
     y = table[:, cy].copy()
     err = table[:, int(err_column)].copy() if err_column is not None else None
     meta = {"comments": comments, "column_names": names, "columns": (cx, cy), "x_unit_in_file": x_unit or unit, "x_factor": factor}
-    x, y, err = _sorted(x, y, err, meta)
+    if two_theta:
+        meta["wavelength_A"] = float(wavelength)
+    x, y, err = sort_by_x(x, y, err, meta)
     return MeasuredSpectrum(
-        x=_tensor(x), y=_tensor(y), err=None if err is None else _tensor(err),
+        x=as_float64(x), y=as_float64(y), err=None if err is None else as_float64(err),
         quantity=quantity, x_unit=unit, source_path=str(path), meta=meta,
     )
 
@@ -282,8 +148,8 @@ def read_mint01(
         :class:`MeasuredSpectrum` with ``quantity="iq"``, ``meta["y_unit"] = "barn/sr/atom"``.
         Convert with :func:`convert` (needs the composition).
     """
-    path = _check_file(path)
-    table, header, _, _ = _parse_rows(path)
+    path = check_file(path)
+    table, header, _, _ = parse_rows(path)
     if table.shape[1] < 2:
         raise InputError("has only one column; a .mint01 file has Q, i(Q) and error columns", path)
     if table.shape[1] > 3:
@@ -306,9 +172,9 @@ def read_mint01(
         "header": header, "y_unit": "barn/sr/atom", "radiation": "neutron", "qmin": qmin, "qmax": qmax,
         "trailing_zero_rows_dropped": n_trailing, "rows_read": int(q.shape[0]),
     }
-    x, yk, ek = _sorted(q[keep], y[keep], None if err is None else err[keep], meta)
+    x, yk, ek = sort_by_x(q[keep], y[keep], None if err is None else err[keep], meta)
     return MeasuredSpectrum(
-        x=_tensor(x), y=_tensor(yk), err=None if ek is None else _tensor(ek),
+        x=as_float64(x), y=as_float64(yk), err=None if ek is None else as_float64(ek),
         quantity="iq", x_unit="1/Å", source_path=str(path), meta=meta,
     )
 
@@ -326,10 +192,12 @@ def read_spectrum(
 
     ``quantity`` may carry the radiation as in the CLI kinds (``"sq-xray"``, ``"fq-neutron"``).
     Gudrun ``.mint01`` files are read with :func:`read_mint01` and converted to ``sq``/``fq``
-    (this needs ``composition``); other files go to :func:`read_columns` (``options`` are
-    passed on, e.g. ``columns``, ``swap``).
+    (this needs ``composition``); ``xanes`` and ``exafs`` go to :func:`read_xanes` and
+    :func:`read_exafs`; other files to :func:`read_columns` (``options`` are passed on, e.g.
+    ``columns``, ``swap``, ``skip_rows``, ``wavelength``; ``energy_map`` for xanes, ``k_weight``
+    for exafs).
     """
-    path = _check_file(path)
+    path = check_file(path)
     quantity = str(quantity)
     radiation = None
     for suffix in ("-xray", "-neutron"):
@@ -338,6 +206,10 @@ def read_spectrum(
     quantity = normalize_quantity(quantity, path)
     if quantity == "xanes":
         return read_xanes(path, x_unit=x_unit, **options)
+    if quantity == "exafs":
+        if x_unit not in (None, "1/Å", "1/A"):
+            raise InputError(f"the k column of a chi(k) file is in 1/Å, not {x_unit!r}", path)
+        return read_exafs(path, **options)
     if path.suffix.lower() == ".mint01":
         if radiation == "xray":
             raise InputError("a .mint01 file holds neutron data, not X-ray", path)
@@ -351,54 +223,6 @@ def read_spectrum(
     if radiation is not None:
         spectrum = spectrum.replace(meta=dict(spectrum.meta, radiation=radiation))
     return spectrum
-
-
-def read_xanes(path: str | os.PathLike, *, x_unit: str | None = None,
-               energy_map: tuple[float, float] | None = None, n_points: int = XANES_INDEX_POINTS) -> MeasuredSpectrum:
-    """Read a XANES spectrum onto the surrogate's index grid 0..n_points − 1 (no energy axis).
-
-    The file has exactly two columns, the abscissa and the intensity (``#`` comments and one
-    row of column names allowed, as ``glass spectra`` writes: ``index,mu``). The abscissa is a
-    grid index unless ``x_unit`` is an energy (``"eV"``, ``"keV"``) or the first column's name
-    starts with ``e``/``E`` (``E``, ``energy_eV``). An energy column needs the alignment
-    ``energy_map = (E0, dE)``: index = (E − E0) / dE, E0 the energy (eV) put on index 0 and dE
-    eV per index step (docs/conventions.md, "XANES": align the edge features of the measured
-    spectrum with those of the computed set); without it the file is refused. Index values
-    outside [0, n_points − 1] are refused (a C K-edge energy column of ~280–320 eV read as
-    indices). Intensities are taken as they are.
-
-    Returns:
-        :class:`MeasuredSpectrum` with ``quantity="xanes"``, ``x_unit="index"``, sorted by x.
-    """
-    path = _check_file(path)
-    table, comments, _, names = _parse_rows(path)
-    if table.shape[1] != 2:
-        raise InputError(f"a xanes file has two columns (grid index or energy, intensity), found {table.shape[1]}", path)
-    x, y = table[:, 0].copy(), table[:, 1].copy()
-    unit = None if x_unit is None else str(x_unit).strip()
-    if unit is not None and unit not in _ENERGY_UNITS and unit != "index":
-        raise InputError(f"unknown unit {x_unit!r} for the abscissa of xanes; expected index or eV", path)
-    energy = unit in _ENERGY_UNITS if unit is not None else bool(names) and names[0].lower().startswith("e")
-    in_file = "eV" if energy and unit is None else (unit or "index")
-    meta = {"comments": comments, "column_names": names, "x_unit_in_file": in_file}
-    if energy:
-        if energy_map is None:
-            raise InputError("xanes abscissa is an energy; the surrogate's grid is an index 0..99 with no energy axis: "
-                             "give energy_map=(E0, dE) (index = (E - E0)/dE) or write an index column", path)
-        e0, de = (float(v) for v in energy_map)
-        if not (math.isfinite(e0) and math.isfinite(de) and de > 0):
-            raise InputError(f"energy_map needs a finite E0 and a positive step dE (eV), got {energy_map}", path)
-        x = (x * _ENERGY_UNITS.get(unit, 1.0) - e0) / de
-        meta["energy_map_eV"] = (e0, de)
-    elif energy_map is not None:
-        raise InputError("energy_map given but the abscissa is a grid index "
-                         "(name the column energy_eV or give x_unit='eV')", path)
-    if x.min() < -1e-9 or x.max() > n_points - 1 + 1e-9:
-        raise InputError(f"xanes grid index runs {x.min():g}..{x.max():g}, outside the index grid 0..{n_points - 1} "
-                         "(an energy column? give energy_map=(E0, dE) or an index column)", path)
-    x, y, _ = _sorted(x, y, None, meta)
-    return MeasuredSpectrum(x=_tensor(x), y=_tensor(y), err=None, quantity="xanes", x_unit="index",
-                            source_path=str(path), meta=meta)
 
 
 # ------------------------------------------------------------------ conversions
@@ -528,10 +352,14 @@ def to_grid(spectrum: MeasuredSpectrum, new_x) -> MeasuredSpectrum:
     err = None if spectrum.err is None else interp(spectrum.err)
     meta = dict(spectrum.meta)
     meta["interpolated"] = True
-    return spectrum.replace(x=_tensor(nx), y=_tensor(y), err=None if err is None else _tensor(err), meta=meta)
+    return spectrum.replace(x=as_float64(nx), y=as_float64(y), err=None if err is None else as_float64(err), meta=meta)
 
 
 def spectrum_window(spectrum: MeasuredSpectrum, x_min: float, x_max: float) -> tuple[torch.Tensor, torch.Tensor]:
     """``(x, y)`` of the points with x_min ≤ x ≤ x_max, each (K,)."""
     keep = (spectrum.x >= x_min) & (spectrum.x <= x_max)
     return spectrum.x[keep], spectrum.y[keep]
+
+
+__all__ = ["QUANTITIES", "CANONICAL_UNITS", "MeasuredSpectrum", "normalize_quantity", "read_columns", "read_mint01",
+           "read_xanes", "read_exafs", "read_spectrum", "mean_weight_squared", "convert", "to_grid", "spectrum_window"]

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping
+from typing import Iterable, Mapping
 
 import numpy as np
 import torch
@@ -31,6 +31,8 @@ from glasslib.core.errors import InputError
 from glasslib.core.structures import Structures, read_structures
 from glasslib.spectra.kinds import KINDS, SpectrumKind, get_kind
 from glasslib.spectra.measured import MeasuredSpectrum, read_spectrum, to_grid
+from glasslib.spectra.measurement import MeasurementModel, measured_observable
+from glasslib.spectra.target_checks import check_target
 
 #: file suffixes read as structures (their mean spectrum is the target)
 STRUCTURE_SUFFIXES = (".extxyz", ".xyz", ".cif", ".vasp", ".poscar", ".traj")
@@ -47,6 +49,9 @@ class Target:
         sigma: uncertainty σ of the values (unit of y) in a χ²; None: the kind's default.
         cutoff: neighbour cutoff of an ADF target, Å (ADF only).
         source: where it came from (a path, or a description).
+        measurement: what the measurement did to the curve (Q_max termination, Lorch, damping,
+            B_iso, broadening, smearing), applied to the simulated spectrum before it is
+            compared (:mod:`glasslib.spectra.measurement`); None: the kind's plain observable.
     """
 
     kind: str
@@ -55,9 +60,17 @@ class Target:
     sigma: float | None = None
     cutoff: float | None = None
     source: str | None = None
+    measurement: MeasurementModel | None = None
 
     def __post_init__(self):
         where = self.source
+        if isinstance(self.measurement, dict):  # read back from a record (an RMC checkpoint)
+            object.__setattr__(self, "measurement", MeasurementModel(**self.measurement))
+        if self.measurement is not None:
+            if not isinstance(self.measurement, MeasurementModel):
+                raise InputError(f"target measurement must be a MeasurementModel, got {type(self.measurement).__name__}", where)
+            if not self.measurement.given():
+                object.__setattr__(self, "measurement", None)
         if self.kind not in KINDS:
             raise InputError(f"unknown target kind {self.kind!r}; expected one of {', '.join(KINDS)}", where)
         x, y = np.asarray(self.x, dtype=float), np.asarray(self.y, dtype=float)
@@ -83,6 +96,8 @@ class Target:
         if self.spectrum_kind.x_name == "index" and x[-1] > self.spectrum_kind.grid.stop + 1e-9:
             raise InputError(f"xanes target grid index must lie within [0, {self.spectrum_kind.grid.stop:g}], "
                              f"ends at {x[-1]:g}", where)
+        if self.measurement is not None and self.kind in KINDS:
+            self.measurement.check_kind(self.spectrum_kind, where)
         object.__setattr__(self, "x", tuple(float(v) for v in x))
         object.__setattr__(self, "y", tuple(float(v) for v in y))
 
@@ -114,15 +129,21 @@ class Target:
             return self
         x = np.asarray(self.x)
         s = to_grid(self.spectrum(), np.linspace(x.min(), x.max(), x.size))
-        return Target(self.kind, tuple(s.x.tolist()), tuple(s.y.tolist()), self.sigma, self.cutoff, self.source)
+        return Target(self.kind, tuple(s.x.tolist()), tuple(s.y.tolist()), self.sigma, self.cutoff, self.source,
+                      self.measurement)
 
     def observable(self, *, smearing: float | None = None, dtype=torch.float64, device=None):
         """``structures -> (S, K)`` of this target's kind on its grid (must be uniform for r and θ
-        kinds: see :meth:`uniform`), with the kind's default smearing unless ``smearing``."""
+        kinds: see :meth:`uniform`) as the target's measurement records it (:attr:`measurement`),
+        with the kind's default smearing unless ``smearing`` or the measurement's."""
         grid = torch.tensor(self.x, dtype=torch.float64).to(dtype=dtype, device=device)
+        cutoff = self.cutoff if self.spectrum_kind.needs_cutoff else None
+        if self.measurement is not None:
+            model = self.measurement if smearing is None else replace(self.measurement, smearing=smearing)
+            return measured_observable(self.spectrum_kind, grid, model, cutoff=cutoff)
         options = {"smearing": smearing}
-        if self.spectrum_kind.needs_cutoff:
-            options["cutoff"] = self.cutoff
+        if cutoff is not None:
+            options["cutoff"] = cutoff
         return self.spectrum_kind.observable(grid, **options)
 
     def values(self, *, dtype=torch.float64, device=None) -> torch.Tensor:
@@ -131,17 +152,25 @@ class Target:
 
     @classmethod
     def from_structures(cls, kind: str, structures: Structures, grid=None, *, smearing: float | None = None,
-                        cutoff: float | None = None, sigma: float | None = None, source: str | None = None) -> "Target":
+                        cutoff: float | None = None, sigma: float | None = None, source: str | None = None,
+                        measurement: MeasurementModel | None = None) -> "Target":
         """Mean spectrum of ``structures`` (computed in their dtype and device, without gradient)
-        on ``grid`` (default: the kind's) as a target."""
+        on ``grid`` (default: the kind's) as a target; with ``measurement``, as that measurement
+        would record it (and the target carries the model)."""
         spec = get_kind(kind)
         if spec.needs_cutoff and cutoff is None:
             raise InputError("an ADF target needs a positive neighbour cutoff (Å)", source)
         x = spec.default_grid(dtype=structures.dtype, device=structures.device) if grid is None else \
             torch.as_tensor(grid).to(dtype=structures.dtype, device=structures.device)
         with torch.no_grad():
-            y = spec.compute(structures, x, smearing=smearing, cutoff=cutoff).reshape(structures.n_systems, -1).mean(0)
-        return cls(kind, tuple(x.double().cpu().tolist()), tuple(y.double().cpu().tolist()), sigma, cutoff, source)
+            if measurement is None or not measurement.given():
+                y = spec.compute(structures, x, smearing=smearing, cutoff=cutoff)
+            else:
+                model = measurement if smearing is None else replace(measurement, smearing=smearing)
+                y = measured_observable(spec, x, model, cutoff=cutoff)(structures)
+            y = y.reshape(structures.n_systems, -1).mean(0)
+        return cls(kind, tuple(x.double().cpu().tolist()), tuple(y.double().cpu().tolist()), sigma, cutoff, source,
+                   measurement)
 
 
 def is_structure_file(path: str | os.PathLike) -> bool:
@@ -153,7 +182,9 @@ def is_structure_file(path: str | os.PathLike) -> bool:
 def read_target(path: str | os.PathLike, kind: str, *, sigma: float | None = None, cutoff: float | None = None,
                 x_unit: str | None = None, composition: Mapping[int | str, float] | None = None,
                 grid=None, smearing: float | None = None, species_map=None,
-                energy_map: tuple[float, float] | None = None) -> Target:
+                energy_map: tuple[float, float] | None = None, columns: tuple[int, int] | None = None,
+                skip_rows: int = 0, wavelength: float | None = None, k_weight: int = 0,
+                measurement: MeasurementModel | None = None, skip_checks: Iterable[str] = ()) -> Target:
     """Read a target of ``kind`` from a spectrum file or from structures (module docstring).
 
     Args:
@@ -161,12 +192,22 @@ def read_target(path: str | os.PathLike, kind: str, *, sigma: float | None = Non
         kind: a registered kind.
         sigma: uncertainty of the values (default: the kind's).
         cutoff: ADF neighbour cutoff, Å (required for ADF targets).
-        x_unit: unit of the file's abscissa if not the package's (e.g. ``"1/nm"``, ``"nm"``, ``"rad"``).
-        composition: {element: fraction}, needed to convert a ``.mint01`` file.
+        x_unit: unit of the file's abscissa if not the package's (``"1/nm"``, ``"nm"``, ``"rad"``,
+            or ``"2theta"`` in degrees with ``wavelength``).
+        composition: {element: fraction} of the sample: converts a ``.mint01`` file, and sets
+            where the sanity checks expect the peaks (:mod:`glasslib.spectra.target_checks`).
         grid, smearing: for structure files, the grid and smearing of the computed spectrum.
         species_map: LAMMPS atom type → element, for LAMMPS data files.
         energy_map: ``(E0, dE)`` in eV, mapping a XANES energy column onto the index grid,
-            index = (E − E0)/dE (:func:`glasslib.spectra.measured.read_xanes`); xanes only.
+            index = (E − E0)/dE (:func:`glasslib.spectra.xas_files.read_xanes`); xanes only.
+        columns: (x column, y column) of a text file, zero-based (default (0, 1)); (1, 0) for
+            files with y first.
+        skip_rows: leading lines of a text file to ignore.
+        wavelength: λ in Å, with ``x_unit="2theta"``.
+        k_weight: weight w of the k^w χ(k) column of an exafs file (0: as its column name says).
+        measurement: the measurement model of the target (:class:`Target`).
+        skip_checks: sanity checks to leave out (:data:`glasslib.spectra.target_checks.CHECKS`;
+            ``"all"`` for none). Spectrum files are checked; structure files are not.
     """
     spec = get_kind(kind)
     path = Path(path)
@@ -177,14 +218,31 @@ def read_target(path: str | os.PathLike, kind: str, *, sigma: float | None = Non
     if is_structure_file(path):
         structures = read_structures(path, species_map=species_map)
         return Target.from_structures(kind, structures, grid, smearing=smearing, cutoff=cutoff, sigma=sigma,
-                                      source=str(path))
+                                      source=str(path), measurement=measurement)
     if path.suffix.lower() == ".mint01" and spec.radiation != "neutron":
         raise InputError(f"a Gudrun .mint01 file holds neutron data; use an sq-neutron or fq-neutron kind, not {kind}", path)
     quantity = spec.quantity if spec.radiation is None else f"{spec.quantity}-{spec.radiation}"
     if energy_map is not None and spec.x_name != "index":
         raise InputError(f"energy_map applies to xanes targets, not {kind}", path)
-    extra = {"energy_map": energy_map} if spec.x_name == "index" else {}
+    if k_weight and spec.x_name != "k":
+        raise InputError(f"a k-weight applies to exafs targets, not {kind}", path)
+    if spec.x_name == "index":
+        extra = {"energy_map": energy_map}
+    elif spec.x_name == "k":
+        extra = {"k_weight": k_weight}
+    elif path.suffix.lower() == ".mint01":
+        extra = {}
+    else:
+        extra = {"skip_rows": skip_rows, "wavelength": wavelength}
+        if columns is not None:
+            extra["columns"] = tuple(columns)
+    if (columns is not None or skip_rows) and "skip_rows" not in extra:
+        raise InputError(f"column and row selection apply to plain text targets, not to a {kind} file like this one", path)
     measured = read_spectrum(path, quantity, x_unit=x_unit, composition=composition, **extra)
     if measured.x.numel() == 0:
         raise InputError("empty target (no data points)", path)
-    return Target(kind, tuple(measured.x.tolist()), tuple(measured.y.tolist()), sigma, cutoff, str(path))
+    target = Target(kind, tuple(measured.x.tolist()), tuple(measured.y.tolist()), sigma, cutoff, str(path), measurement)
+    skip = set(skip_checks)
+    if "all" not in skip:
+        check_target(target, composition, skip=skip)
+    return target

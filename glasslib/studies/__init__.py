@@ -13,6 +13,7 @@ module                      notebook / figure
 :mod:`.rmc_baseline`        02: reverse Monte Carlo fits of a-Si g(r)
 :mod:`.glass_asi`           03: the GLASS a-Si prior, unconditional and guided samples
 :mod:`.prior_cards`         04: quality cards of every shipped prior
+:mod:`.xas`                 05: XANES and EXAFS surrogates, XANES-guided a-C samples
 :mod:`.reference_data`      the measured and reference data several studies compare with
 ==========================  ==========================================================
 
