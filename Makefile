@@ -39,6 +39,7 @@ $(eval $(call notebook,02_rmc_baseline,figures/rmc_baseline.png))
 $(eval $(call notebook,03_glass_asi,figures/glass_asi.png))
 $(eval $(call notebook,04_priors,figures/priors.png))
 $(eval $(call notebook,05_xas,figures/xas.png))
+$(eval $(call notebook,06_measured_data,figures/measured_data.png))
 
 .DEFAULT_GOAL := figures
 .DELETE_ON_ERROR:
@@ -73,10 +74,10 @@ datasets:
 priors:
 	@for name in $$(sed -n 's/^  - name: *//p' data/specs/priors.yaml); do $(MAKE) --no-print-directory prior-$$name || exit 1; done
 prior-%:
-	OMP_NUM_THREADS=1 $(PY) -m glasslib train --prior $* --no-progress
+	OMP_NUM_THREADS=1 $(PY) -m glasslib train --prior $* --quiet
 	@if $(PY) -c "import sys; from glasslib.diffusion.priors import get_prior; sys.exit(get_prior('$*').weak is None)"; then \
-		echo "OMP_NUM_THREADS=1 $(PY) -m glasslib train --prior $* --weak --no-progress"; \
-		OMP_NUM_THREADS=1 $(PY) -m glasslib train --prior $* --weak --no-progress; fi
+		echo "OMP_NUM_THREADS=1 $(PY) -m glasslib train --prior $* --weak --quiet"; \
+		OMP_NUM_THREADS=1 $(PY) -m glasslib train --prior $* --weak --quiet; fi
 
 # Cu K-edge EXAFS: FEFF (feff6l from xraylarch) on Cu absorbers of the Cu-Zr sets (data/specs/exafs.yaml),
 # cached by content hash and resumed; then the surrogate data/models/exafs_cuzr_surrogate.

@@ -42,6 +42,7 @@ _API = {
     "GuidanceTerm": "glasslib.diffusion.generate",
     "generate": "glasslib.diffusion.generate",
     "write_samples": "glasslib.diffusion.generate",
+    "sample_into": "glasslib.diffusion.generate",
     "sample_structures": "glasslib.diffusion.generate",
     "build_prior": "glasslib.diffusion.priors",
     "error_diversity": "glasslib.analysis.metrics",

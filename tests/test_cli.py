@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import ase
+import ase.build
 import ase.io
 import numpy as np
 import torch
@@ -35,11 +36,11 @@ def _glass(*args) -> subprocess.CompletedProcess:
 
 def test_gr_csv_has_header_units_and_matches_library(tmp_path):
     out = tmp_path / "gr.csv"
-    assert main(["spectra", str(ASI), "--kind", "gr", "--rmax", "8", "--dr", "0.05", "--sigma", "0.05",
+    assert main(["spectra", str(ASI), "--kind", "gr", "--r-max", "8", "--dr", "0.05", "--smearing", "0.05",
                  "--partials", "--out", str(out)]) == 0
     comments, header, data = _read_csv(out)
     assert header == ["r_A", "g", "g_SiSi"]
-    assert any("sigma_A: 0.05" in c for c in comments)
+    assert any("smearing_A: 0.05" in c for c in comments)
     s = read_structures(ASI)
     r = torch.arange(1, 161, dtype=torch.float64) * 0.05
     ref = pair_distribution(s, r, sigma=0.05).g[0].numpy()
@@ -89,6 +90,34 @@ def test_adf_needs_cutoff_and_integrates_to_one(tmp_path):
     assert 95 < data[np.argmax(data[:, 1]), 0] < 120
 
 
+def test_xas_csv_headers_are_the_kinds_own(tmp_path):
+    """exafs: the header names k (1/Å) and k²χ(k) as the kind defines them, with the surrogate's
+    notes (no S(Q) conventions), on the kind's k grid, and reads back as the exafs target the
+    structures give; xanes: the index grid and μ."""
+    from glasslib.spectra.kinds import KINDS
+    from glasslib.spectra.targets import read_target
+
+    cuzr = ase.build.bulk("CuZr", "cesiumchloride", a=3.26) * (3, 3, 3)  # B2 CuZr, 54 atoms, 9.78 Å
+    cuzr.rattle(0.05, seed=1)
+    src, csv = tmp_path / "cuzr.extxyz", tmp_path / "exafs.csv"
+    ase.io.write(src, cuzr)
+    assert main(["spectra", str(src), "--kind", "exafs", "--quiet", "--out", str(csv)]) == 0
+    comments, header, data = _read_csv(csv)
+    kind = KINDS["exafs"]
+    assert header == list(kind.columns) == ["k_per_A", "k2chi_per_A2"] and kind.x_unit == "1/Å"
+    assert any(kind.label in c for c in comments) and any("exafs_cuzr_surrogate" in c for c in comments)
+    assert not any(word in c for c in comments for word in ("Faber-Ziman", "debye_cutoff", "radiation", "window"))
+    assert np.allclose(data[:, 0], kind.default_grid().numpy())
+    back, direct = read_target(csv, "exafs"), read_target(src, "exafs")
+    assert np.allclose(back.x, direct.x) and np.allclose(back.y, direct.y, atol=1e-6)
+    diamond = ase.build.bulk("C", "diamond", a=3.567, cubic=True) * (2, 2, 2)
+    ase.io.write(tmp_path / "c.extxyz", diamond)
+    assert main(["spectra", str(tmp_path / "c.extxyz"), "--kind", "xanes", "--quiet", "--out", str(tmp_path / "x.csv")]) == 0
+    comments, header, data = _read_csv(tmp_path / "x.csv")
+    assert header == list(KINDS["xanes"].columns) == ["index", "mu"] and np.array_equal(data[:, 0], np.arange(100.0))
+    assert not any("Faber-Ziman" in c for c in comments)
+
+
 def _bad_inputs(tmp_path):
     junk = tmp_path / "junk.foo"
     junk.write_text("not a structure\n")
@@ -124,8 +153,8 @@ def test_bad_input_gives_one_line_error_and_no_output(tmp_path):
 def test_existing_output_survives_a_failed_run(tmp_path):
     out = tmp_path / "keep.csv"
     out.write_text("precious\n")
-    proc = _glass("spectra", tmp_path / "missing.xyz", "--kind", "gr", "--out", out)
-    assert proc.returncode == 2
+    proc = _glass("spectra", tmp_path / "missing.xyz", "--kind", "gr", "--out", out, "--force")
+    assert proc.returncode == 2 and "no such file" in proc.stderr
     assert out.read_text() == "precious\n"
 
 
@@ -157,7 +186,7 @@ def test_every_kind_round_trips_through_the_commands(tmp_path):
                      *_kind_options(kind, "--adf-cutoff")]) == 0, kind
         if kind in RMC_KINDS:
             rmc_out = tmp_path / f"rmc-{kind}"
-            assert main(["rmc", "--target", str(csv), "--kind", kind, *_kind_options(kind, "--cutoff"), "--species", "Si",
+            assert main(["rmc", "--target", str(csv), "--kind", kind, *_kind_options(kind, "--cutoff"), "--composition", "Si",
                          "--atoms", "64", "--density", "2.28", "--moves", "200", "--quiet", "--out", str(rmc_out)]) == 0, kind
     # the structure RMC writes is read by spectra, and as a structure target by sample
     rmc_structure = tmp_path / "rmc-gr" / "structure.extxyz"
@@ -165,7 +194,7 @@ def test_every_kind_round_trips_through_the_commands(tmp_path):
     assert main(["sample", str(PRIOR), "--n", "1", "--atoms", "64", "--density", "2.28", "--seed", "0", "--steps", "2",
                  "--quiet", "--out", str(tmp_path / "sample-rmc"), "--target", str(rmc_structure), "--kind", "gr"]) == 0
     # G(r) is not an RMC observable: refused in one line, nothing written
-    r = _glass("rmc", "--target", tmp_path / "Gr.csv", "--kind", "Gr", "--species", "Si", "--atoms", "64",
+    r = _glass("rmc", "--target", tmp_path / "Gr.csv", "--kind", "Gr", "--composition", "Si", "--atoms", "64",
                "--density", "2.28", "--moves", "10", "--out", tmp_path / "rmc-Gr")
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "rmc-Gr").exists()
 

@@ -14,7 +14,7 @@ import pytest
 
 from glasslib.cli import main
 from glasslib.core.errors import InputError
-from glasslib.cli.targets import measurement_of
+from glasslib.cli.targets import isotopes_of, measurement_of, read_group
 from glasslib.spectra.targets import read_target
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -79,17 +79,41 @@ def test_the_options_read_them_correctly(tmp_path, files):
     assert 4 < term["x_range"][1] < 20  # r in Å again
 
 
-def test_rmc_reads_the_file_options_and_refuses_the_measurement_model(tmp_path, files):
+def test_rmc_reads_the_file_options_and_the_measurement_model(tmp_path, files):
     out = tmp_path / "rmc"
-    args = ["rmc", "--target", files / "sq_per_nm.csv", "--kind", "sq-xray", "--x-unit", "1/nm", "--species", "Si",
+    args = ["rmc", "--target", files / "sq_per_nm.csv", "--kind", "sq-xray", "--x-unit", "1/nm", "--composition", "Si",
             "--atoms", "64", "--density", "2.28", "--moves", "200", "--quiet", "--out", out]
     assert main([str(a) for a in args]) == 0 and (out / "structure.extxyz").is_file()
-    r = _glass("rmc", "--target", LAAZIRI, "--kind", "sq-xray", "--biso", "0.5", "--species", "Si", "--atoms", "64",
+    # the measurement model is part of the run's inputs: the same files with B_iso are another run
+    biso = [*args[:7], "--biso", "0.5", *args[7:]]
+    assert main([str(a) for a in biso]) == 2  # "holds a run with different inputs"
+    recorded = json.loads((out / "config.json").read_text())["inputs"]["targets"][0]
+    assert "measurement" not in recorded
+    assert main([str(a) for a in biso[:-1]] + [str(tmp_path / "rmc_biso")]) == 0
+    recorded = json.loads((tmp_path / "rmc_biso" / "config.json").read_text())["inputs"]["targets"][0]
+    assert recorded["measurement"] == {"biso": 0.5}
+    r = _glass("rmc", "--target", ASI, "--kind", "gr", "--qmax", "20", "--composition", "Si", "--atoms", "64",
                "--density", "2.28", "--moves", "10", "--out", tmp_path / "rmc2")
-    assert r.returncode == 2 and "apply to glass sample" in r.stderr and str(LAAZIRI) in r.stderr
-    r = _glass("rmc", "--target", LAAZIRI, "--kind", "gr", "--species", "Si", "--atoms", "64", "--density", "2.28",
+    assert r.returncode == 2 and "Q_max termination" in r.stderr and str(ASI) in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "rmc2").exists()
+    r = _glass("rmc", "--target", LAAZIRI, "--kind", "gr", "--composition", "Si", "--atoms", "64", "--density", "2.28",
                "--moves", "10", "--out", tmp_path / "rmc3")
     assert r.returncode == 2 and "target check 'peak' failed" in r.stderr
+
+
+def test_isotopes_on_the_command_line(tmp_path):
+    """--isotopes H=D reads the SANDALS D2O file as heavy water (S(Q) -> 1, values within [0, 2]);
+    a malformed item or an x-ray kind is one line naming the file."""
+    d2o = DATA / "water_ice" / "water_SANDALS_SLS18502-D2O.mint01"
+    assert isotopes_of({"target": "x"}) is None
+    assert isotopes_of({"target": "x", "isotopes": "H=D, Si=-2.5"}) == {"H": "D", "Si": -2.5}
+    with pytest.raises(InputError, match="x: --isotopes expects"):
+        isotopes_of({"target": "x", "isotopes": "H"})
+    t = read_group({"target": d2o, "isotopes": "H=D"}, "sq-neutron", composition={"H": 2, "O": 1})
+    y = np.asarray(t.y)
+    assert t.isotopes == (("H", "D"),) and 0.0 <= y.min() and y.max() < 2.0
+    with pytest.raises(InputError, match="isotopes apply to neutron"):
+        read_group({"target": ASI, "isotopes": "Si=29Si"}, "sq-xray")
 
 
 def test_a_cell_outside_the_priors_training_set_is_warned_about(tmp_path):

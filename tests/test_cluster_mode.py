@@ -249,14 +249,14 @@ def test_cli_cluster_pdf_and_adf(files, tmp_path):
     """``--kind Gr --cluster`` writes :func:`cluster_pdf`; ``--kind adf --cluster`` is a unit-area
     density whose fcc peaks sit at 60°, 90°, 120° and 180°."""
     out = tmp_path / "gr.csv"
-    assert main(["spectra", str(files["cu"]), "--cluster", "--kind", "Gr", "--rmax", "12", "--out", str(out)]) == 0
+    assert main(["spectra", str(files["cu"]), "--cluster", "--kind", "Gr", "--r-max", "12", "--out", str(out)]) == 0
     comments, header, data = _read_csv(out)
     assert header == ["r_A", "G_per_A2"] and any("cluster PDF" in c for c in comments)
     r = Grid(0.05, 12.0, 0.05).values()  # the kind's grid (the CSV's rounded r would move the 4σ kernel window)
     ref = cluster_pdf(read_structures(files["cu"]), r, sigma=KINDS["Gr"].smearing)[0].numpy()
     assert np.allclose(data[:, 0], r.numpy()) and np.allclose(data[:, 1], ref, atol=1e-6, rtol=1e-6)
     out = tmp_path / "adf.csv"
-    assert main(["spectra", str(files["cu"]), "--cluster", "--kind", "adf", "--cutoff", "3.0", "--sigma", "1",
+    assert main(["spectra", str(files["cu"]), "--cluster", "--kind", "adf", "--cutoff", "3.0", "--smearing", "1",
                  "--out", str(out)]) == 0
     comments, _, data = _read_csv(out)
     assert any(c.startswith("# mode: cluster") for c in comments)

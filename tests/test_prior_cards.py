@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from glasslib.core.structures import from_ase
-from glasslib.studies.prior_cards import CARDS, angle_stats, bonded, closest_pairs, coordination, criteria, partials, \
-    water_intact_fraction
+from glasslib.analysis.water import water_intact_fraction
+from glasslib.studies.prior_cards import CARDS, angle_stats, bonded, closest_pairs, coordination, criteria, partials
 
 
 @pytest.fixture(scope="module")

@@ -81,8 +81,8 @@ def test_cli_analyze_writes_report_and_image(tmp_path):
     assert [s["frame"] for s in rep["structures"]] == [0, 1] and rep["structures"][0]["source"] == str(traj)
     assert rep["mean"]["ring_size_counts"]["6"] <= 128 and rep["image"]["color_by"] == "diamond"
     assert png.read_bytes()[:4] == b"\x89PNG"
-    # --descriptors names the sets (none: only the generic descriptors)
-    assert _cli(["analyze", traj, "--out", out, "--no-entropy", "--descriptors", "none"]) == 0
+    # --descriptors names the sets (none: only the generic descriptors); --force replaces the report
+    assert _cli(["analyze", traj, "--out", out, "--no-entropy", "--descriptors", "none", "--force"]) == 0
     rep = json.loads(out.read_text())
     assert rep["settings"]["descriptor_sets"] == [] and "ring_size_counts" not in rep["mean"]
 

@@ -62,17 +62,29 @@ def _assert_matches_glasslib(fit: rmc.RMC) -> None:
     mine = fit.pair_distribution()
     assert torch.allclose(mine.partials, pd.partials, rtol=0, atol=1e-10)
     spectra = fit.spectra()
-    for t, name in zip([t for t in fit.targets if t.kind != "adf"], fit.obs.names):
+    for name, t in _by_name(fit.targets).items():
+        if t.kind == "adf":
+            continue
         x = torch.as_tensor(spectra[name]["x"])
         if t.quantity == "gr":
             ref = pd.g[0][torch.as_tensor(fit.obs.rs_w[fit.obs.names.index(name)] > 0)]
         else:
-            sf = structure_factor_from_gr(pd, x, radiation=t.radiation)
+            sf = structure_factor_from_gr(pd, x, radiation=t.radiation, isotopes=t.isotope_map)
             ref = sf.s[0] if t.quantity == "sq" else sf.f[0]
         np.testing.assert_allclose(spectra[name]["model"], ref.numpy(), rtol=0, atol=1e-10, err_msg=name)
     if fit.adf_target is not None:
         adf = bond_angle_distribution(s, torch.as_tensor(fit.theta), cutoff=fit.adf_target.cutoff, sigma=0.0)[0]
         np.testing.assert_allclose(fit.adf_y, adf.numpy(), rtol=0, atol=1e-12)
+
+
+def _by_name(targets) -> dict:
+    """{observable name: target}: the kind, repeats as gr_2, gr_3, ... (the RMC naming)."""
+    out, seen = {}, {}
+    for t in targets:
+        k = seen.get(t.kind, 0)
+        seen[t.kind] = k + 1
+        out[t.kind if k == 0 else f"{t.kind}_{k + 1}"] = t
+    return out
 
 
 # ------------------------------------------------------------- same conventions
@@ -94,10 +106,15 @@ def test_model_spectra_equal_glasslib_operators_two_species():
         Target("gr", tuple(r.tolist()), tuple(pd.g[0].tolist())),
         Target("sq-neutron", tuple(q.tolist()), tuple(structure_factor_from_gr(pd, q, radiation="neutron").s[0].tolist())),
         Target("fq-xray", tuple(q.tolist()), tuple(structure_factor_from_gr(pd, q, radiation="xray").f[0].tolist())),
+        # a substituted sample: b(Si) = -2 fm changes the weights (and the sign of the Si-O term)
+        Target("fq-neutron", tuple(q.tolist()), tuple(structure_factor_from_gr(pd, q, radiation="neutron").f[0].tolist()),
+               isotopes={"Si": -2.0}),
     ]
     fit = rmc.RMC(start, targets, rmc.RMCConfig(r_max=6.0, dr=0.04, seed=5,
                                                 min_distance={"Si-O": 1.4, "O-O": 1.9, "Si-Si": 2.3}))
     assert fit.n_pairs == 3
+    natural = structure_factor_from_gr(fit.pair_distribution(), q, radiation="neutron").f[0]
+    assert not np.allclose(fit.spectra()[fit.obs.names[-1]]["model"], natural.numpy(), atol=1e-3)
     fit.run(n_moves=20_000)
     _assert_matches_glasslib(fit)
 
@@ -197,7 +214,7 @@ def test_cli_writes_outputs_and_resumes_to_the_uninterrupted_result(asi, tmp_pat
     r = _grid()
     np.savetxt(gr, np.column_stack([r, pair_distribution(asi, r, sigma=0.0).g[0]]), delimiter=",",
                header="r_A,g", comments="")  # a text header row, as glass spectra writes
-    common = ["rmc", "--target", str(gr), "--kind", "gr", "--sigma", "0.05", "--species", "Si", "--atoms", "216",
+    common = ["rmc", "--target", str(gr), "--kind", "gr", "--sigma", "0.05", "--composition", "Si", "--atoms", "216",
               "--density", "2.5", "--seed", "3", "--dr", "0.05", "--quiet"]
     assert cli.main(common + ["--moves", "30000", "--out", str(tmp_path / "a")]) == 0
     assert cli.main(common + ["--moves", "12000", "--out", str(tmp_path / "b")]) == 0
@@ -214,6 +231,50 @@ def test_cli_writes_outputs_and_resumes_to_the_uninterrupted_result(asi, tmp_pat
     assert config["inputs"]["config"]["seed"] == 3
     # different inputs in the same folder are refused
     assert cli.main(common[:-1] + ["--moves", "40000", "--step", "0.2", "--out", str(tmp_path / "a")]) == 2
+
+
+def test_cli_composition_as_formula_or_proportions_is_one_run(tmp_path, monkeypatch, capsys):
+    """``--composition SiO2`` (a formula, parsed as glass sample parses it), ``--composition Si:1,O:2``
+    and the deprecated ``--species Si:1,O:2`` give the same composition, start and fit, and resume
+    each other's run; the alias prints one line naming --composition."""
+    from ase.spacegroup import crystal
+
+    assert rmc.parse_species("SiO2") == rmc.parse_species("Si:1,O:2") == {8: 2 / 3, 14: 1 / 3}
+    assert rmc.parse_species("Cu64.5Zr35.5") == rmc.parse_species("Cu:64.5,Zr:35.5")
+    assert rmc.parse_species("Si") == rmc.parse_species("Si:1") == {14: 1.0}
+    cli = _cli(monkeypatch)
+    # ideal beta-cristobalite (Fd-3m, a = 7.16 Å: Si on the diamond sites, O between them, Si-O 1.55 Å)
+    cristobalite = crystal(["Si", "O"], basis=[(0, 0, 0), (0.125, 0.125, 0.125)], spacegroup=227,
+                           cellpar=[7.16, 7.16, 7.16, 90, 90, 90])
+    ase.io.write(tmp_path / "cristobalite.extxyz", cristobalite)
+    gr = tmp_path / "gr.csv"
+    assert cli.main(["spectra", str(tmp_path / "cristobalite.extxyz"), "--kind", "gr", "--quiet", "--out", str(gr)]) == 0
+    common = ["rmc", "--target", str(gr), "--kind", "gr", "--atoms", "24", "--density", "2.2", "--seed", "1", "--quiet"]
+    spellings = {"formula": ["--composition", "SiO2"], "proportions": ["--composition", "Si:1,O:2"],
+                 "deprecated": ["--species", "Si:1,O:2"]}
+    capsys.readouterr()
+    for name, option in spellings.items():
+        assert cli.main(common + option + ["--moves", "200", "--out", str(tmp_path / name)]) == 0, name
+        err = capsys.readouterr().err.splitlines()
+        assert err == (["glass: warning: --species is deprecated; use --composition"] if name == "deprecated" else [])
+    runs = {name: ase.io.read(tmp_path / name / "structure.extxyz") for name in spellings}
+    assert runs["formula"].get_chemical_formula() == "O16Si8"
+    for name, atoms in runs.items():
+        assert np.array_equal(atoms.numbers, runs["formula"].numbers) and np.array_equal(atoms.positions, runs["formula"].positions)
+        inputs = json.loads((tmp_path / name / "config.json").read_text())["inputs"]
+        assert inputs["composition"] == {"O": 2 / 3, "Si": 1 / 3}, name
+    # the formula's run resumes under the other spelling (the same inputs)
+    assert cli.main(common + ["--composition", "Si:1,O:2", "--moves", "400", "--out", str(tmp_path / "formula")]) == 0
+    log = np.genfromtxt(tmp_path / "formula" / "log.csv", delimiter=",", names=True, skip_header=1)
+    assert log["moves"][-1] == 400
+    # a run recorded before --composition (its inputs hold the --species text) still resumes
+    record = json.loads((tmp_path / "proportions" / "config.json").read_text())
+    record["inputs"]["species"] = "Si:1,O:2"
+    del record["inputs"]["composition"]
+    (tmp_path / "proportions" / "config.json").write_text(json.dumps(record))
+    assert cli.main(common + ["--composition", "SiO2", "--moves", "300", "--out", str(tmp_path / "proportions")]) == 0
+    log = np.genfromtxt(tmp_path / "proportions" / "log.csv", delimiter=",", names=True, skip_header=1)
+    assert log["moves"][-1] == 300
 
 
 # ------------------------------------------------------------------ starts
@@ -261,13 +322,13 @@ def test_cli_bad_input_is_one_line_and_exit_2(asi, tmp_path, monkeypatch, capsys
     np.savetxt(gr, np.column_stack([r, pair_distribution(asi, r, sigma=0.0).g[0]]))
     empty = tmp_path / "empty.csv"
     empty.write_text("")
-    base = ["rmc", "--species", "Si", "--atoms", "216", "--density", "2.5", "--moves", "10", "--quiet"]
+    base = ["rmc", "--composition", "Si", "--atoms", "216", "--density", "2.5", "--moves", "10", "--quiet"]
     cases = [
         (["--target", str(empty), "--kind", "gr"], "no data rows"),
         (["--kind", "gr", "--target", str(gr)], "comes before any --target"),
         (["--target", str(gr)], "--kind missing"),
         (["--target", str(gr), "--kind", "gr", "--density", "40"], "impossible density"),
-        (["--target", str(gr), "--kind", "gr", "--start", str(ASI), "--species", "Si,O"], "species O absent"),
+        (["--target", str(gr), "--kind", "gr", "--start", str(ASI), "--composition", "Si,O"], "species O absent"),
         (["--target", str(gr), "--kind", "gr", "--r-max", "9"], "exceeds half"),
         (["--target", str(gr), "--kind", "adf"], "needs a positive neighbour cutoff"),
     ]
@@ -283,3 +344,4 @@ def _cli(monkeypatch):
     if "rmc" not in cli.SUBCOMMANDS:
         monkeypatch.setattr(cli, "SUBCOMMANDS", cli.SUBCOMMANDS + ("rmc",))
     return cli
+

@@ -164,6 +164,13 @@ def test_cli_sample_end_to_end(tmp_path):
     args = parser.parse_args(["sample", *common, "--out", str(tmp_path / "guided"),
                               "--target", str(data), "--kind", "gr", "--weight", "2"])
     assert args.targets[0]["kind"] == "gr" and args.targets[0]["weight"] == 2.0
+    # the 16-atom cell (6.9 Å) covers a third of the target's r grid: refused before anything is written,
+    # accepted when the check is skipped by name
+    with pytest.raises(InputError, match="--skip-check overlap"):
+        args.func(args)
+    assert not (tmp_path / "guided").exists()
+    args = parser.parse_args(["sample", *common, "--out", str(tmp_path / "guided"),
+                              "--target", str(data), "--kind", "gr", "--weight", "2", "--skip-check", "overlap"])
     assert args.func(args) == 0
     assert len(list((tmp_path / "guided").glob("*.extxyz"))) == 2
 
@@ -172,7 +179,8 @@ def test_cli_sample_end_to_end(tmp_path):
     weak = train(data, tmp_path / "weak", 2, 4)
     auto_out = tmp_path / "auto"
     args = parser.parse_args(["sample", *common, "--out", str(auto_out), "--weak", str(weak),
-                              "--autoguidance", "2.5", "--target", str(data), "--kind", "gr"])
+                              "--autoguidance", "2.5", "--target", str(data), "--kind", "gr",
+                              "--skip-check", "overlap"])
     assert args.func(args) == 0
     got = sorted(auto_out.glob("*.extxyz"))
     assert len(got) == 2 and "autoguidance=2.5" in got[0].read_text().splitlines()[1]

@@ -121,4 +121,4 @@ def test_pair_range_and_unknown_checks():
     t = Target("gr", (0.0, 1.0, 2.0), (0.0, 0.5, 1.0), source="x.csv")
     with pytest.raises(InputError, match="unknown check"):
         check_target(t, skip=["units"])
-    assert set(CHECKS) == {"baseline", "low-r", "peak", "overlap"}
+    assert set(CHECKS) == {"baseline", "low-r", "peak", "overlap", "grid"}

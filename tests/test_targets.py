@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import ase
 import numpy as np
 import pytest
 import torch
 
 from glasslib.cli import main
 from glasslib.core.errors import InputError
-from glasslib.core.structures import read_structures
+from glasslib.core.structures import from_ase, read_structures
 from glasslib.spectra.kinds import KINDS
 from glasslib.spectra.measured import convert, read_columns, read_mint01
 from glasslib.spectra.targets import Target, is_structure_file, read_target
@@ -85,3 +86,43 @@ def test_target_checks_its_values():
         Target("gr", (1.0, 2.0), (1.0, float("nan")))
     with pytest.raises(InputError, match="at least two"):
         Target("gr", (1.0,), (1.0,))
+
+
+D2O = DATA / "water_ice" / "water_SANDALS_SLS18502-D2O.mint01"
+
+
+def test_isotopes_convert_heavy_water_and_enter_the_observable():
+    """D2O measured on SANDALS: with H→D the Faber–Ziman S(Q) is sane (→ 1, within [0, 2]); with
+    natural H its normalisation ⟨b⟩² is nearly zero and the curve runs to ±100. The simulated
+    curve of a target uses the same scattering lengths."""
+    water = {"H": 2.0, "O": 1.0}
+    heavy = read_target(D2O, "sq-neutron", composition=water, isotopes={"H": "D"})
+    natural = read_target(D2O, "sq-neutron", composition=water)
+    x, y, y_nat = np.asarray(heavy.x), np.asarray(heavy.y), np.asarray(natural.y)
+    assert heavy.isotopes == (("H", "D"),) and natural.isotopes is None
+    assert abs(y[x > 15].mean() - 1.0) < 0.01 and 0.0 <= y.min() and y.max() < 2.0
+    assert np.abs(y_nat).max() > 50
+    s = _water_box()
+    q = torch.tensor(heavy.x, dtype=torch.float64)
+    expect = KINDS["sq-neutron"].compute(s, q, isotopes={"H": "D"})
+    assert torch.allclose(heavy.observable()(s), expect)
+    assert not torch.allclose(natural.observable()(s), expect, atol=1e-2)
+    back = Target(**{**heavy.__dict__, "isotopes": [list(p) for p in heavy.isotopes]})  # as a JSON record holds it
+    assert back.isotopes == heavy.isotopes
+    with pytest.raises(InputError, match="neutron"):
+        Target("sq-xray", heavy.x, heavy.y, isotopes={"H": "D"})
+    with pytest.raises(InputError, match=r"SLS18502.*isotope"):
+        read_target(D2O, "sq-neutron", composition=water, isotopes={"H": "Q7"})
+
+
+def _water_box():
+    """64 water molecules (O-H 0.96 Å) on a cubic lattice at 1 g/cm³ (a fixed geometry, no randomness)."""
+    n, edge = 4, (64 * 18.015 / 0.6022) ** (1 / 3)
+    pos, sym = [], []
+    for i in range(n):
+        for j in range(n):
+            for k in range(n):
+                o = np.array([i, j, k]) * edge / n
+                pos += [o, o + [0.96, 0, 0], o + [-0.24, 0.93, 0]]
+                sym += ["O", "H", "H"]
+    return from_ase([ase.Atoms(sym, positions=pos, cell=[edge] * 3, pbc=True)])

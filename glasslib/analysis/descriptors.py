@@ -60,6 +60,14 @@ class AnalysisSettings:
     hbond_angle: float = 30.0
     cluster: bool = False
 
+    def __post_init__(self):
+        positive_number(self.angle_bin, "angle bin (degrees)")
+        if self.angle_bin > 90:
+            raise InputError(f"angle bin must be at most 90 degrees, got {self.angle_bin}")
+        positive_number(self.hbond_r_oo, "H-bond O-O distance (Å)")
+        if not 0 < positive_number(self.hbond_angle, "H-bond angle (degrees)") <= 180:
+            raise InputError(f"H-bond angle must be at most 180 degrees, got {self.hbond_angle}")
+
 
 def distribution(values: np.ndarray) -> dict[str, float]:
     """Fraction of each integer value, ``{"4": 0.9, ...}`` (empty for no values)."""

@@ -16,7 +16,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from glasslib.analysis.bonds import BondGraph, bond_cutoffs, bond_graph
+from glasslib.analysis.bonds import BondGraph, bond_cutoffs, bond_graph, positive_number
 from glasslib.analysis.descriptors import (
     ENTROPY_BANDWIDTH,
     AnalysisSettings,
@@ -120,6 +120,8 @@ def analyze(
     else:
         structures.require_periodic("structural analysis")
     named = None if descriptor_sets is None else named_descriptor_sets(descriptor_sets)
+    if entropy:
+        positive_number(entropy_bandwidth, "entropy bandwidth")  # before any descriptor is computed
     options = AnalysisSettings(cutoff=cutoff, max_ring_size=max_ring_size, angle_bin=angle_bin,
                                hbond_r_oo=hbond_r_oo, hbond_angle=hbond_angle, cluster=bool(cluster))
     settings = {

@@ -25,8 +25,18 @@ from glasslib.analysis.descriptors import AnalysisSettings, distribution
 from glasslib.analysis.ovito_adapter import chill_plus
 from glasslib.analysis.rings import shortest_path_rings
 from glasslib.core.errors import InputError
-from glasslib.core.geometry import neighbor_pairs
+from glasslib.core.geometry import neighbor_pairs, pair_distances
 from glasslib.core.structures import Structures
+
+
+def water_intact_fraction(x: Structures, r_oh: float = 1.2) -> float:
+    """Fraction of the O atoms of the batch with exactly two H within ``r_oh`` Å (intact molecules)."""
+    x = x.to(device="cpu", dtype=torch.float64)
+    d, i, j, _ = pair_distances(x, r_oh)
+    zi, zj = x.species[i], x.species[j]
+    o_of = torch.cat([i[(zi == 8) & (zj == 1)], j[(zj == 8) & (zi == 1)]])
+    counts = torch.bincount(o_of, minlength=x.n_atoms)[x.species == 8]
+    return float((counts == 2).double().mean())
 
 
 def hydrogen_bonds(

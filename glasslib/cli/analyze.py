@@ -13,7 +13,8 @@ is given, which takes every structure as a finite cluster (neighbour lists witho
 cell ignored, positions as stored; ``density_g_cm3`` is null; ``settings.mode`` says which). The JSON holds ``settings`` (bond cutoffs and
 other parameters), ``structures`` (one report per structure, with its file and frame) and
 ``mean`` (the mean over structures); keys are explained in docs/metrics.md. Files are
-written atomically, so a failed run leaves no partial output.
+written atomically, so a failed run leaves no partial output; an existing ``--out`` report or
+``--render`` image is refused unless ``--force``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from glasslib.analysis.descriptors import ENTROPY_BANDWIDTH
 from glasslib.analysis.ovito_adapter import render
 from glasslib.analysis.report import DESCRIPTOR_SETS, analyze, named_descriptor_sets
 from glasslib.analysis.tetrahedral import TETRAHEDRAL
+from glasslib.cli.options import add_force, refuse_existing
 from glasslib.cli.spectra import read_inputs
 from glasslib.core.atomic_io import atomic_write_text
 from glasslib.core.errors import InputError
@@ -42,7 +44,9 @@ def register(sub) -> None:
         description="Write every applicable structural descriptor of the given structures to a JSON report.",
     )
     p.add_argument("structures", nargs="+", metavar="STRUCTURE", help="structure files (anything ase.io reads)")
-    p.add_argument("--out", required=True, type=Path, metavar="REPORT.json", help="output JSON report")
+    p.add_argument("--out", required=True, type=Path, metavar="REPORT.json",
+                   help="output JSON report (an existing one is refused)")
+    add_force(p, "overwrite an existing --out report and --render image")
     p.add_argument("--format", default=None, help="ase.io format name, if the extension does not tell")
     p.add_argument("--species-map", default=None, metavar="1=O,2=Si", help="LAMMPS atom type -> element")
     p.add_argument("--cluster", action="store_true",
@@ -63,7 +67,8 @@ def register(sub) -> None:
                         + "; ".join(f"{d.name} = {d.description}" for d in DESCRIPTOR_SETS)
                         + "), or 'none'; default: the sets that apply to each structure's composition")
     g = p.add_argument_group("snapshot (OVITO)")
-    g.add_argument("--render", type=Path, default=None, metavar="IMAGE.png", help="render the first structure")
+    g.add_argument("--render", type=Path, default=None, metavar="IMAGE.png",
+                   help="render the first structure (an existing image is refused)")
     g.add_argument("--color-by", default="auto", choices=("auto", "species", "diamond", "chill_plus", "coordination"),
                    help="colouring (default: diamond types for C/Si/Ge, CHILL+ for water, else coordination)")
     g.add_argument("--renderer", default="tachyon", choices=("tachyon", "opengl"), help="render engine (default tachyon)")
@@ -130,6 +135,7 @@ def run(args) -> int:
         raise InputError("output is a directory", args.out)
     if args.render is not None and args.render.suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff"):
         raise InputError("--render image must end in .png, .jpg or .tiff", args.render)
+    refuse_existing([args.out, args.render], args.force)
     if not 3 <= args.max_ring_size <= 36:
         raise InputError(f"--max-ring-size must be between 3 and 36, got {args.max_ring_size}")
     size = _size(args.size)
@@ -165,5 +171,6 @@ def run(args) -> int:
         header["image"] = {"path": str(args.render), "color_by": color_by, "renderer": args.renderer}
     text = json.dumps(_json_safe({**header, **report}), indent=1, allow_nan=False)
     atomic_write_text(args.out, text + "\n")
-    print(f"wrote {args.out} ({report['n_structures']} structures{', cluster mode' if args.cluster else ''})")
+    if not args.quiet:
+        print(f"wrote {args.out} ({report['n_structures']} structures{', cluster mode' if args.cluster else ''})")
     return 0

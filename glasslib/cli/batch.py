@@ -36,7 +36,9 @@ def register(sub) -> None:
         description="Run a SPEC's parameterized notebook runs with papermill on Dask distributed; "
                     "complete runs are skipped; results go to <output>/results.csv.",
     )
-    p.add_argument("spec", type=Path, metavar="SPEC", help="batch SPEC (YAML: notebook, output, parameters, grid|runs)")
+    p.add_argument("spec", type=Path, metavar="SPEC",
+                   help="batch SPEC (YAML: notebook, output, parameters, grid|runs); an existing output folder is "
+                        "resumed, not overwritten: complete runs are skipped, the others rerun")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="address of an existing Dask scheduler, e.g. tcp://host:8786 (default: a LocalCluster)")
     p.add_argument("--workers", type=int, default=None, metavar="N",

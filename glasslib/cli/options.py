@@ -1,11 +1,20 @@
-"""Option parsers and option spellings shared by several ``glass`` subcommands (one name per concept;
-old names kept as deprecated aliases that say which name to use)."""
+"""Option parsers, option spellings and the overwrite policy shared by the ``glass`` subcommands.
+
+One name per concept; an old name stays as a deprecated alias that prints one line naming the new
+one (:func:`add_deprecated`). One overwrite policy (:func:`refuse_existing`): a command refuses an
+existing output in one line unless ``--force`` is given (:func:`add_force`); commands whose
+existing output is a run to resume (``glass simulate``, ``train``, ``rmc``, ``batch``) say so in
+their ``--out`` help instead.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
+from glasslib.core.atomic_io import require_writable
 from glasslib.core.errors import InputError
 
 
@@ -50,3 +59,23 @@ def add_quiet(parser, what: str = "no progress bar or progress lines") -> None:
     """``--quiet`` (and the deprecated ``--no-progress``), dest ``quiet``."""
     parser.add_argument("--quiet", action="store_true", help=what)
     add_deprecated(parser, "--no-progress", "--quiet", "quiet", flag=True)
+
+
+def add_force(parser, what: str = "overwrite an existing output") -> None:
+    """``--force``, dest ``force``: overwrite what :func:`refuse_existing` would refuse."""
+    parser.add_argument("--force", action="store_true", help=what)
+
+
+def refuse_existing(paths, force: bool) -> None:
+    """The overwrite policy: one-line :class:`InputError` naming the first of ``paths`` that exists
+    (None entries skipped), unless ``force``, or that cannot be written (a read-only folder, a file
+    where a folder should be: :func:`~glasslib.core.atomic_io.require_writable`), even with
+    ``force``. Called before any computation, so a refused run leaves every file as it was."""
+    paths = [p for p in paths if p is not None]
+    for path in paths:
+        require_writable(path)
+    if force:
+        return
+    for path in paths:
+        if Path(os.fspath(path)).exists():
+            raise InputError("output exists; pass --force to overwrite it (nothing was overwritten)", path)

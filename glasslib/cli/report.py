@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 
 from glasslib.analysis.fit_report import fit_report
-from glasslib.cli.options import parse_species_map
+from glasslib.cli.options import add_force, parse_species_map, refuse_existing
 from glasslib.cli.targets import TargetGroupAction, add_file_options, read_group, target_groups
 from glasslib.core.atomic_io import atomic_write_text
 from glasslib.core.errors import InputError
@@ -46,13 +46,14 @@ def register(sub) -> None:
         description="How well structures fit target spectra: numbers per target, local structure and a figure.",
     )
     p.add_argument("structures", nargs="+", type=Path, metavar="STRUCTURE", help="the ensemble (structure files)")
-    p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
+    p.add_argument("--out", required=True, type=Path, metavar="DIR",
+                   help="output folder (an existing report.json or report.png in it is refused)")
     p.add_argument("--reference", nargs="+", type=Path, default=None, metavar="STRUCTURE",
                    help="reference ensemble (at least 2 structures) for error against diversity")
     p.add_argument("--format", default=None, help="ase.io format name, if the extension does not tell")
     p.add_argument("--species-map", default=None, metavar="1=O,2=Si", help="LAMMPS atom type -> element")
     p.add_argument("--adf-cutoff", type=float, default=None, metavar="ANGSTROM", help="neighbour cutoff of adf targets")
-    p.add_argument("--force", action="store_true", help="overwrite an existing report in DIR")
+    add_force(p, "overwrite an existing report in DIR")
     p.add_argument("--quiet", action="store_true", help="no summary on stdout")
     g = p.add_argument_group("targets (repeat the group for several)")
     g.add_argument("--target", action=TargetGroupAction, type=Path, group_defaults={"kind": None}, metavar="FILE",
@@ -72,9 +73,7 @@ def run(args) -> int:
     out = args.out
     if out.exists() and not out.is_dir():
         raise InputError("output exists and is not a folder", out)
-    existing = [name for name in OUTPUTS if (out / name).exists()]
-    if existing and not args.force:
-        raise InputError(f"holds {', '.join(existing)} already; pass --force to overwrite", out)
+    refuse_existing([out / name for name in OUTPUTS], args.force)
     groups = target_groups(args)
     if not groups:
         raise InputError("no --target given")

@@ -2,21 +2,29 @@
 
 Examples::
 
-    glass rmc --target gr.csv --kind gr --sigma 0.05 --species Si --atoms 216 --density 2.33 \\
+    glass rmc --target gr.csv --kind gr --sigma 0.05 --composition Si --atoms 216 --density 2.33 \\
         --start random --seconds 60 --seed 0 --out runs/rmc-aSi
     glass rmc --target gr.csv --kind gr --target sq.csv --kind sq-xray --sigma 0.02 \\
-        --species Si --atoms 512 --density 2.33 --start liquid --moves 2000000 --out runs/rmc-joint
+        --composition Si --atoms 512 --density 2.33 --start liquid --moves 2000000 --out runs/rmc-joint
+    glass rmc --target gr.csv --kind gr --composition SiO2 --atoms 192 --density 2.2 --moves 100000 --out runs/rmc-silica
 
 Each ``--target FILE`` starts a group; the ``--kind``, ``--sigma`` and ``--cutoff`` (ADF neighbour
-cutoff, Å) that follow it belong to that target. Target files are two columns (x, y), with
-optional ``#`` comments and one header row (``glass spectra`` output works as it is).
+cutoff, Å) that follow it belong to that target (``--sigma`` here is the target's σ in χ², not a
+smearing). Target files are two columns (x, y), with optional ``#`` comments and one header row
+(``glass spectra`` output works as it is).
+
+``--composition`` is a formula as ``glass sample`` takes it (``Si``, ``SiO2``, ``Cu64.5Zr35.5``:
+:func:`glasslib.core.formula.parse_formula`) or symbols with proportions (``Si:1,O:2``, ``Si,O``);
+``--species`` is its deprecated spelling.
 
 The folder gets ``structure.extxyz`` (the final configuration), ``log.csv`` (time, moves, χ²
 per target, moves per second), ``fit_<target>.csv`` (model against target on the fitted
 points), ``config.json`` (the resolved inputs) and ``checkpoint.npz`` (written atomically every
 ``--checkpoint-every`` seconds and at the end). Rerunning the same command resumes from the
 checkpoint; ``--seconds`` and ``--moves`` are totals over all resumptions, and a run limited by
-``--moves`` ends exactly where an uninterrupted one does.
+``--moves`` ends exactly where an uninterrupted one does. An existing folder is therefore a run to
+resume, not an output to refuse: a folder holding a run with other inputs is refused, and
+``--no-resume`` starts afresh in it (replacing its files).
 """
 
 from __future__ import annotations
@@ -32,7 +40,8 @@ from pathlib import Path
 import numpy as np
 
 from glasslib import rmc
-from glasslib.cli.targets import TargetGroupAction, add_file_options, measurement_of, read_group, target_groups
+from glasslib.cli.options import add_deprecated
+from glasslib.cli.targets import TargetGroupAction, add_file_options, read_group, target_groups
 from glasslib.core.atomic_io import atomic_write_text
 from glasslib.core.errors import InputError
 from glasslib.core.structures import read_structures, write_extxyz
@@ -52,10 +61,13 @@ def register(sub) -> None:
     g.add_argument("--sigma", action=TargetGroupAction, metavar="S",
                    help="σ of this target in χ² (default 0.05 for gr and S(Q), 0.1 for F(Q), 0.001 for ADF)")
     g.add_argument("--cutoff", action=TargetGroupAction, metavar="A", help="ADF target: neighbour cutoff, Å")
-    add_file_options(p.add_argument_group("reading each target (per --target; the measurement-model options are "
-                                          "glass sample's)"))
+    add_file_options(p.add_argument_group("reading each target and its measurement model (per --target; RMC smears "
+                                          "each bin's pairs at its centre and refuses --qmax on g(r): "
+                                          "docs/conventions.md, Targets)"))
     g = p.add_argument_group("model")
-    g.add_argument("--species", default=None, metavar="Si | Si:1,O:2", help="elements and their proportions")
+    g.add_argument("--composition", default=None, metavar="FORMULA | Si:1,O:2",
+                   help="elements and their proportions: a formula (Si, SiO2, Cu64.5Zr35.5) or SYMBOL:AMOUNT items")
+    add_deprecated(g, "--species", "--composition", "composition")
     g.add_argument("--atoms", type=int, default=None, metavar="N", help="number of atoms")
     g.add_argument("--density", type=float, default=None, metavar="G_PER_CM3", help="mass density, g/cm3")
     g.add_argument("--start", default="random", metavar="{random,liquid,FILE}",
@@ -75,8 +87,10 @@ def register(sub) -> None:
     g.add_argument("--step", type=float, default=0.3, metavar="A", help="maximum displacement per axis, Å (default 0.3)")
     g.add_argument("--target-acceptance", type=float, default=None, metavar="A",
                    help="steer the step to this acceptance ratio (default: fixed step)")
-    g.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
-    g.add_argument("--no-resume", action="store_true", help="start afresh even if DIR holds a checkpoint")
+    g.add_argument("--out", required=True, type=Path, metavar="DIR",
+                   help="output folder; one holding a checkpoint of the same inputs is resumed (another run's is refused)")
+    g.add_argument("--no-resume", action="store_true",
+                   help="start afresh even if DIR holds a checkpoint (its files are replaced)")
     g.add_argument("--checkpoint-every", type=float, default=60.0, metavar="S", help="checkpoint interval, s (default 60)")
     g.add_argument("--log-every", type=float, default=1.0, metavar="S", help="log interval, s (default 1)")
     g.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -94,9 +108,9 @@ def _float(text: str, what: str) -> float:
     return v
 
 
-def _targets(groups, species: str | None = None) -> list:
-    """Validate the parsed target groups and read each target (``species``: the --species text,
-    which places the peaks the sanity checks expect)."""
+def _targets(groups, composition: dict[int, float] | None = None) -> list:
+    """Validate the parsed target groups and read each target (``composition``: {Z: fraction} of
+    ``--composition``, which places the peaks the sanity checks expect)."""
     if not groups:
         raise InputError("no --target given")
     out = []
@@ -109,10 +123,6 @@ def _targets(groups, species: str | None = None) -> list:
         cutoff = _float(g["cutoff"], "--cutoff") if "cutoff" in g else None
         if cutoff is not None and g["kind"] != "adf":
             raise InputError(f"target {g['target']}: --cutoff applies to ADF targets only")
-        if measurement_of(g) is not None:
-            raise InputError("glass rmc fits the plain observable; the measurement-model options (--smearing, --qmax, "
-                             "--lorch, --qdamp, --biso, --qbroad) apply to glass sample", g["target"])
-        composition = None if species is None else rmc.parse_species(species)
         out.append(read_group(g, g["kind"], composition=composition, sigma=sigma, cutoff=cutoff))
     return out
 
@@ -131,16 +141,21 @@ def _min_distance(text: str | None):
     return out
 
 
-def _start(args, config):
+def _composition(text: str | None) -> dict[int, float] | None:
+    """{Z: atom fraction} of ``--composition`` (None stays None)."""
+    return None if text is None else rmc.parse_species(text)
+
+
+def _start(args, config, composition):
     if args.start in ("random", "liquid"):
-        missing = [o for o, v in (("--species", args.species), ("--atoms", args.atoms), ("--density", args.density))
+        missing = [o for o, v in (("--composition", composition), ("--atoms", args.atoms), ("--density", args.density))
                    if v is None]
         if missing:
             raise InputError(f"--start {args.start} needs {', '.join(missing)}")
         if args.start == "random":
-            return rmc.random_start(args.species, args.atoms, args.density, min_distance=config.min_distance,
+            return rmc.random_start(composition, args.atoms, args.density, min_distance=config.min_distance,
                                     seed=args.seed)
-        return rmc.liquid_start(args.species, args.atoms, args.density, seed=args.seed,
+        return rmc.liquid_start(composition, args.atoms, args.density, seed=args.seed,
                                 temperature=args.liquid_temperature, time_ps=args.liquid_time)
     path = Path(args.start)
     if not path.exists():
@@ -148,35 +163,50 @@ def _start(args, config):
     start = read_structures(path)
     if start.n_systems != 1:
         start = start[len(start) - 1]  # the last frame
-    if args.species is not None:
-        want = set(rmc.parse_species(args.species))
+    if composition is not None:
+        want = set(composition)
         have = set(start.elements)
         if want - have:
             raise InputError(f"species {', '.join(element_symbol(z) for z in sorted(want - have))} absent from the "
                              "start structure", path)
         if have - want:
             raise InputError(f"start structure holds {', '.join(element_symbol(z) for z in sorted(have - want))}, "
-                             f"not in --species {args.species}", path)
+                             f"not in --composition {args.composition}", path)
     return start
 
 
-def _inputs(args, config, targets) -> dict:
-    """Everything that defines the run (compared on resume)."""
+def _inputs(args, config, targets, composition) -> dict:
+    """Everything that defines the run (compared on resume); the composition as atom fractions by
+    element, so ``SiO2`` and ``Si:1,O:2`` are the same run."""
     def digest(t):
         return hashlib.sha256(json.dumps([t.x, t.y]).encode()).hexdigest()[:16]
 
     d = {
         "config": config.to_dict(),
-        "targets": [{"kind": t.kind, "sigma": t.sigma, "cutoff": t.cutoff, "source": t.source, "data_sha": digest(t)}
+        "targets": [{"kind": t.kind, "sigma": t.sigma, "cutoff": t.cutoff, "source": t.source, "data_sha": digest(t),
+                     **({"measurement": t.measurement.given()} if t.measurement is not None else {}),
+                     **({"isotopes": [list(p) for p in t.isotopes]} if t.isotopes else {})}
                     for t in targets],
         "start": args.start,
-        "species": args.species,
+        "composition": None if composition is None else {element_symbol(z): f for z, f in composition.items()},
         "atoms": args.atoms,
         "density": args.density,
         "liquid_temperature": args.liquid_temperature,
         "liquid_time": args.liquid_time,
     }
     return json.loads(json.dumps(d))
+
+
+def _upgraded(stored: dict) -> dict:
+    """Inputs recorded by an earlier version, in today's form: the ``species`` text of runs made
+    before ``--composition`` becomes the composition it meant, so those runs still resume."""
+    if "species" in stored and "composition" not in stored:
+        stored = dict(stored)
+        text = stored.pop("species")
+        comp = _composition(text)
+        stored["composition"] = None if comp is None else {element_symbol(z): f for z, f in comp.items()}
+        stored = json.loads(json.dumps(stored))
+    return stored
 
 
 # ---------------------------------------------------------------------------- run
@@ -211,16 +241,17 @@ def run(args) -> int:
     out = args.out
     if out.exists() and not out.is_dir():
         raise InputError("output exists and is not a folder", out)
-    targets = _targets(target_groups(args), args.species)
+    composition = _composition(args.composition)
+    targets = _targets(target_groups(args), composition)
     config = rmc.RMCConfig(r_max=args.r_max, dr=args.dr, min_distance=_min_distance(args.min_distance),
                            step=args.step, step_min=min(0.01, args.step), step_max=max(1.0, args.step),
                            target_acceptance=args.target_acceptance, seed=args.seed)
-    inputs = _inputs(args, config, targets)
+    inputs = _inputs(args, config, targets, composition)
     ckpt = out / "checkpoint.npz"
     if ckpt.exists() and not args.no_resume:
         try:
-            stored = json.loads((out / "config.json").read_text())["inputs"]
-        except (OSError, ValueError, KeyError):
+            stored = _upgraded(json.loads((out / "config.json").read_text())["inputs"])
+        except (OSError, ValueError, KeyError, InputError):
             stored = None
         if stored != inputs:
             raise InputError("holds a run with different inputs; use another --out or pass --no-resume", out)
@@ -228,7 +259,7 @@ def run(args) -> int:
         if not args.quiet:
             print(f"resuming {ckpt}: {fit.moves} moves, {fit.elapsed:.1f} s, chi2 {fit.chi2:.6g}")
     else:
-        fit = rmc.RMC(_start(args, config), targets, config)
+        fit = rmc.RMC(_start(args, config, composition), targets, config)
         meta = {"command": " ".join(shlex.quote(a) for a in sys.argv), "inputs": inputs,
                 "model": {"atoms": int(len(fit.species)), "box_A": fit.box.tolist(), "r_max_A": fit.reach,
                           "bins": len(fit.r), "elements": fit.elements, "start_info": fit.info}}
@@ -250,11 +281,14 @@ def run(args) -> int:
                 print(f"t {row['time_s']:8.1f} s  moves {row['moves']:>11d}  chi2 {row['chi2']:.6g}  "
                       f"{row['moves_per_s']:.3g} moves/s  acceptance {row['acceptance']:.3f}", flush=True)
 
+        finished = False
         try:
             fit.run(n_moves=n_moves, seconds=seconds, log_every=args.log_every, checkpoint=ckpt,
                     checkpoint_every=args.checkpoint_every, callback=progress)
-        finally:  # also when interrupted: the checkpoint and these files match
-            _write_outputs(fit, out)
+            finished = True
+        finally:  # also when interrupted: the checkpoint and these files match; never a non-finite χ²
+            if finished or math.isfinite(fit.chi2):
+                _write_outputs(fit, out)
     if not args.quiet:
         parts = ", ".join(f"{k} {v:.4g}" for k, v in fit.chi2_by_target().items())
         print(f"done: {fit.moves} moves, acceptance {fit.accepted / max(fit.moves, 1):.3f}, chi2 {fit.chi2:.6g} ({parts}); "

@@ -34,9 +34,15 @@ check stops with one line naming the file, the check and ``--skip-check NAME``. 
 the prior's training densities or compositions gets a one-line warning (it is sampled anyway).
 
 The recipe is :func:`glasslib.diffusion.generate.generate`. One extxyz per structure,
-``DIR/sample_0000.extxyz``…, each written atomically, and ``DIR/sample_config.json`` with the
-resolved settings and the SHA-256 of the checkpoints; existing files are never overwritten (the
-command refuses before sampling).
+``DIR/sample_0000.extxyz``…, each written atomically as soon as its batched pass (``--batch``)
+is done, and ``DIR/sample_config.json`` with the resolved settings and the SHA-256 of the
+checkpoints, written last (:func:`glasslib.diffusion.generate.sample_into`). A run that is
+killed resumes: rerunning the same command continues after the last finished pass and ends
+with the files of an uninterrupted run (an unfinished run of other settings is refused). An
+existing output of a finished run is refused before sampling unless ``--force``, which replaces
+the run in DIR (its samples and record; other files are left alone). A non-finite score or
+guidance gradient stops the run with one line naming the structure and the step.
+``--element`` is a deprecated spelling of ``--composition``.
 """
 
 from __future__ import annotations
@@ -48,18 +54,19 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from glasslib.cli.options import add_quiet
+from glasslib.cli.options import add_deprecated, add_force, add_quiet, refuse_existing
 from glasslib.cli.targets import TargetGroupAction, add_file_options, read_group, target_groups
 from glasslib.core.errors import InputError
 from glasslib.diffusion.generate import (
     RECORD_NAME,
+    RESUME_NAME,
     GuidanceTerm,
     SampleConfig,
     cell_contents,
-    generate,
+    output_paths,
     predictor_steps,
-    require_new_output,
-    write_samples,
+    resume_point,
+    sample_into,
 )
 from glasslib.diffusion.cell_contents import scope_warnings
 from glasslib.diffusion.training import load_checkpoint
@@ -80,9 +87,13 @@ def register(sub) -> None:
     p.add_argument("checkpoint", type=Path, metavar="CHECKPOINT", help="checkpoint from glass train")
     p.add_argument("--n", type=int, required=True, metavar="COUNT", help="number of structures")
     p.add_argument("--seed", type=int, required=True, help="seed of the sampler's generator")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
-    p.add_argument("--composition", "--element", default=None, metavar="FORMULA",
+    p.add_argument("--out", type=Path, required=True, metavar="DIR",
+                   help="output folder (one holding a finished run is refused; an unfinished run of the same "
+                        "command is resumed)")
+    add_force(p, "replace the samples and sample_config.json in DIR (other files are left alone)")
+    p.add_argument("--composition", default=None, metavar="FORMULA",
                    help="composition, e.g. SiO2, H2O, Cu64.5Zr35.5, Si (default: the training set's)")
+    add_deprecated(p, "--element", "--composition", "composition", metavar="FORMULA")
     p.add_argument("--atoms", type=int, default=None, metavar="N", help="atoms per structure (default: the training set's)")
     p.add_argument("--density", type=float, default=None, metavar="G_PER_CM3",
                    help="mass density, g/cm3, of the cubic cell (default: the training set's)")
@@ -142,7 +153,10 @@ def run(args) -> int:
     if args.autoguidance is not None:
         options["autoguidance"] = args.autoguidance
     config = SampleConfig(**options)
-    require_new_output(args.out, args.n)
+    if args.out.exists() and not args.out.is_dir():
+        raise InputError("output exists and is not a folder", args.out)
+    resuming = (args.out / RESUME_NAME).is_file() and not args.force
+    refuse_existing(output_paths(args.out, args.n), args.force or resuming)
     ckpt = load_checkpoint(args.checkpoint, torch.device(args.device))
     weak = None if args.weak is None else load_checkpoint(args.weak, torch.device(args.device))
     contents = cell_contents(ckpt, config)
@@ -151,16 +165,18 @@ def run(args) -> int:
                            box=contents.box)
     for line in scope_warnings(ckpt.data_summary, contents):
         print(f"warning: {args.checkpoint}: {line}", file=sys.stderr)
-    n_batches = -(-args.n // (args.batch or args.n))
-    bar = tqdm(total=n_batches * predictor_steps(config, ckpt.sde), disable=args.quiet, desc="sample",
-               dynamic_ncols=True)
+    batch = args.batch or args.n
+    done = resume_point(args.out) if resuming else 0
+    per_pass = predictor_steps(config, ckpt.sde)
+    bar = tqdm(total=-(-args.n // batch) * per_pass, initial=-(-done // batch) * per_pass, disable=args.quiet,
+               desc="sample", dynamic_ncols=True)
 
     def tick(info):
         if info["phase"] == "predictor":
             bar.update(1)
 
-    generated = generate(ckpt, config, terms, weak=weak, callback=tick)
+    sample_into(args.out, ckpt, config, terms, weak=weak, callback=tick, replace=args.force)
     bar.close()
-    write_samples(generated, args.out)
-    print(f"wrote {args.n} structures and {RECORD_NAME} to {args.out}")
+    resumed = f" (resumed after {done})" if done else ""
+    print(f"wrote {args.n} structures{resumed} and {RECORD_NAME} to {args.out}")
     return 0

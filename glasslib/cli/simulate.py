@@ -42,7 +42,8 @@ def register(sub) -> None:
     p.add_argument("--n", type=int, default=1, metavar="COUNT", help="number of structures (default 1)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first structure; structure k uses seed+k (default 0)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
-                   help="output folder (default: <cache>/datasets/<name>-<hash12>)")
+                   help="output folder (default: <cache>/datasets/<name>-<hash12>); an existing one is resumed, not "
+                        "overwritten: finished structures are kept, and a folder holding a different set is refused")
     p.add_argument("--potential", type=Path, default=None, metavar="FILE", help="potential file replacing the system's own")
     p.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                    help="builder setting of systems that have them, e.g. n_grains=2 (see --list)")

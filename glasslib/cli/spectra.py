@@ -3,8 +3,10 @@
 Example::
 
     glass spectra a.xyz b.xyz --kind sq-neutron --qmin 0.5 --qmax 20 --dq 0.02 --out sq.csv
+    glass spectra a.xyz --kind gr --r-max 8 --smearing 0.05 --out gr.csv --force   # replace gr.csv
     glass spectra glass.dat --species-map 1=O,2=Si --kind gr --partials --out gr.csv
     glass spectra aC.extxyz --kind xanes --out xanes.csv    # C K-edge XANES (learned surrogate, index grid)
+    glass spectra cuzr.extxyz --kind exafs --out exafs.csv  # Cu K-edge k²χ(k) (learned surrogate, k grid)
     glass spectra cu_np.xyz --cluster --kind sq-xray --out sq.csv   # finite cluster: Debye sum, all pairs
 
 Every structure must be periodic unless ``--cluster`` is given; ``--cluster`` takes every
@@ -14,7 +16,10 @@ nanoparticle. In cluster mode sq-*/fq-* are the Debye sum over all pairs, Gr is 
 PDF, adf uses no images; gr, xanes and exafs are refused (docs/conventions.md, "Cluster mode").
 
 The CSV starts with ``#`` lines (command, inputs, mode, conventions) and a header row naming
-each column with its unit; it is written atomically, so a failed run leaves no file behind.
+each column with its unit (the kind's columns, :data:`glasslib.spectra.kinds.KINDS`); it is
+written atomically, so a failed run leaves no file behind. An existing ``--out`` file is refused
+unless ``--force``. ``--sigma`` and ``--rmax`` are deprecated spellings of ``--smearing`` and
+``--r-max``.
 """
 
 from __future__ import annotations
@@ -28,10 +33,11 @@ import numpy as np
 import torch
 from ase.data import chemical_symbols
 
-from glasslib.cli.options import parse_species_map
+from glasslib.cli.options import add_deprecated, add_force, parse_species_map, refuse_existing
 from glasslib.core.atomic_io import atomic_write_text
 from glasslib.core.errors import InputError
 from glasslib.core.structures import Structures, concatenate, read_structures
+from glasslib.spectra import exafs_surrogate, xanes_surrogate
 from glasslib.spectra.kinds import KINDS, SQ_CUTOFF, Grid, SpectrumKind
 from glasslib.spectra.rdf import pair_distribution
 from glasslib.spectra.scattering import cluster_pdf, structure_factor
@@ -59,7 +65,8 @@ def register(sub) -> None:
     gr, adf, sq = KINDS["gr"], KINDS["adf"], KINDS["sq-xray"]
     p.add_argument("structures", nargs="+", metavar="STRUCTURE", help="structure files (anything ase.io reads)")
     p.add_argument("--kind", required=True, choices=tuple(KINDS), help="which spectrum")
-    p.add_argument("--out", required=True, type=Path, metavar="FILE.csv", help="output CSV")
+    p.add_argument("--out", required=True, type=Path, metavar="FILE.csv", help="output CSV (an existing one is refused)")
+    add_force(p, "overwrite an existing --out file")
     p.add_argument("--format", default=None, help="ase.io format name, if the extension does not tell")
     p.add_argument("--species-map", default=None, metavar="1=O,2=Si", help="LAMMPS atom type -> element")
     p.add_argument("--cluster", action="store_true",
@@ -70,11 +77,14 @@ def register(sub) -> None:
                         "(1/N) sum_{i!=j} [K(r-r_ij) - K(r+r_ij)]/r_ij, no -4 pi rho0 r term; adf: no images; "
                         "gr, xanes, exafs are refused. The file header states the mode")
     g = p.add_argument_group("real-space grid (gr, Gr)")
-    g.add_argument("--rmax", type=float, default=None, help=f"largest r, Å (default {gr.grid.stop:g})")
+    g.add_argument("--r-max", type=float, default=None, metavar="A", help=f"largest r, Å (default {gr.grid.stop:g})")
+    add_deprecated(g, "--rmax", "--r-max", "r_max", type=float)
     g.add_argument("--dr", type=float, default=None, help=f"r step and first r, Å (default {gr.grid.step:g})")
-    g.add_argument("--sigma", type=float, default=None,
+    g.add_argument("--smearing", type=float, default=None, metavar="WIDTH",
                    help=f"Gaussian smearing width: Å for gr/Gr (default {gr.smearing:g}), degrees for adf "
-                        f"(default {adf.smearing:g}); 0 = histogram; xanes: broadening in grid-index units (default none)")
+                        f"(default {adf.smearing:g}); 0 = histogram; xanes: broadening in grid-index units (default none); "
+                        "not for exafs")
+    add_deprecated(g, "--sigma", "--smearing", "smearing", type=float)
     g.add_argument("--partials", action="store_true", help="also write every partial g_ab(r)")
     g = p.add_argument_group("angles (adf)")
     g.add_argument("--cutoff", type=float, default=None,
@@ -106,6 +116,27 @@ def _check_cluster_kind(kind: SpectrumKind, args) -> None:
                          args.structures[0])
 
 
+def _xas(kind: SpectrumKind, structures: Structures, args, notes: list[str]) -> tuple[list[str], np.ndarray, list[str]]:
+    """XANES (index grid) and EXAFS (k grid, Å⁻¹): the shipped surrogate on the kind's default grid,
+    mean over the absorbers; columns and labels are the kind's own (:data:`KINDS`)."""
+    g = kind.grid
+    x = kind.default_grid(device=args.device)
+    if kind.x_name == "index":
+        y = kind.compute(structures, x, smearing=args.smearing).mean(0)
+        notes += [f"surrogate: data/{xanes_surrogate.SHIPPED.parent.as_posix()} (mean over C absorbers)",
+                  f"grid: index {g.start:g}..{g.stop:g} (the computed training spectra give no energy axis; "
+                  "docs/conventions.md)", f"smearing_index: {args.smearing or 0}"]
+    else:
+        if args.smearing:
+            raise InputError(f"--smearing does not apply to --kind {kind.name} (its disorder is the structures' own)")
+        y = kind.compute(structures, x).mean(0)
+        notes += [f"surrogate: data/{exafs_surrogate.SHIPPED.parent.as_posix()} (mean over Cu absorbers)",
+                  f"grid_per_A: k {g.start:g} to {g.stop:g} step {g.step:g}",
+                  f"convention: {kind.label}: {kind.columns[1]} against {kind.columns[0]} (k in {kind.x_unit} from "
+                  "FEFF's edge energy; docs/conventions.md, EXAFS)"]
+    return list(kind.columns), torch.stack([x, y], 1).detach().cpu().numpy(), notes
+
+
 def read_inputs(args, what: str) -> list[Structures]:
     """Every frame of ``args.structures``, one batch per file (float64): periodic structures, or with
     ``args.cluster`` every structure as a finite cluster (:meth:`Structures.as_clusters`). A
@@ -127,6 +158,8 @@ def read_inputs(args, what: str) -> list[Structures]:
 def compute(args) -> tuple[list[str], np.ndarray, list[str]]:
     """Columns, data (rows × columns) and extra header lines for the parsed arguments."""
     kind = KINDS[args.kind]
+    if args.partials and kind.name != "gr":
+        raise InputError(f"--partials is for --kind gr, not {kind.name}")
     if args.cluster:
         _check_cluster_kind(kind, args)
     structures = concatenate(read_inputs(args, f"--kind {kind.name}"))
@@ -135,9 +168,9 @@ def compute(args) -> tuple[list[str], np.ndarray, list[str]]:
     notes.append("mode: cluster (--cluster: finite clusters, no periodic images, cell ignored, positions as stored)"
                  if args.cluster else "mode: periodic (every periodic image)")
     if kind.x_name == "r":
-        grid = _grid(kind, args.dr, args.rmax, args.dr)
-        sigma = kind.smearing if args.sigma is None else args.sigma
-        notes += [f"grid_A: {grid.start:g} to {grid.stop:g} step {grid.step:g}", f"sigma_A: {sigma}"]
+        grid = _grid(kind, args.dr, args.r_max, args.dr)
+        sigma = kind.smearing if args.smearing is None else args.smearing
+        notes += [f"grid_A: {grid.start:g} to {grid.stop:g} step {grid.step:g}", f"smearing_A: {sigma}"]
         r = grid.values(device=args.device)
         if args.partials and kind.name == "gr":
             pd = pair_distribution(structures, r, sigma=sigma)
@@ -148,12 +181,10 @@ def compute(args) -> tuple[list[str], np.ndarray, list[str]]:
                     cols.append(f"g_{el[a]}{el[b]}")
                     data.append(pd.partials[:, a, b].mean(0))
             return cols, torch.stack(data, 1).detach().cpu().numpy(), notes
-        if args.partials:
-            raise InputError("--partials is for --kind gr")
         if args.cluster:
             y = cluster_pdf(structures, r, sigma=sigma).mean(0)
             notes += ["convention: cluster PDF G(r) = (1/N) sum_{i!=j} [K_s(r - r_ij) - K_s(r + r_ij)] / r_ij, "
-                      "number-weighted, K_s the Gaussian of width sigma_A; the exact sine transform of the cluster "
+                      "number-weighted, K_s the Gaussian of width smearing_A; the exact sine transform of the cluster "
                       f"F(Q) damped by exp(-sigma^2 Q^2/2) (biso = {4 * np.pi**2 * sigma**2:.6g} A^2); no -4 pi rho0 r "
                       "term (a cluster has no bulk density); DebyeCalculator 1.1.1 gr = G/2 for Qmin -> 0, "
                       "Qmax -> inf (docs/conventions.md)"]
@@ -164,22 +195,16 @@ def compute(args) -> tuple[list[str], np.ndarray, list[str]]:
         if args.cutoff is None:
             raise InputError(f"--kind {kind.name} needs --cutoff (neighbour cutoff in Å)")
         grid = _grid(kind, None, None, args.dtheta)
-        sigma = kind.smearing if args.sigma is None else args.sigma
+        sigma = kind.smearing if args.smearing is None else args.smearing
         theta = grid.values(device=args.device)
         y = kind.compute(structures, theta, smearing=sigma, cutoff=args.cutoff).mean(0)
-        notes += [f"cutoff_A: {args.cutoff}", f"cutoff_width_A: {kind.cutoff_width}", f"sigma_deg: {sigma}"]
+        notes += [f"cutoff_A: {args.cutoff}", f"cutoff_width_A: {kind.cutoff_width}", f"smearing_deg: {sigma}"]
         if args.cluster:
             notes.append("convention: angles between neighbours within the cutoff, no periodic images; surface atoms "
                          "count with their own (lower) coordination; normalised to unit area")
         return list(kind.columns), torch.stack([theta, y], 1).detach().cpu().numpy(), notes
-    if kind.x_name == "index":
-        grid = kind.default_grid(device=args.device)
-        sigma = args.sigma
-        y = kind.compute(structures, grid, smearing=sigma).mean(0)
-        notes += ["surrogate: data/models/xanes_ac_surrogate (mean over C absorbers)",
-                  "grid: index 0..99 (the computed training spectra give no energy axis; docs/conventions.md)",
-                  f"broadening_index: {sigma or 0}"]
-        return list(kind.columns), torch.stack([grid, y], 1).detach().cpu().numpy(), notes
+    if kind.x_name in ("index", "k"):
+        return _xas(kind, structures, args, notes)
     grid = _grid(kind, args.qmin, args.qmax, args.dq)
     q = grid.values(device=args.device)
     if args.cluster:
@@ -202,6 +227,7 @@ def compute(args) -> tuple[list[str], np.ndarray, list[str]]:
 def run(args) -> int:
     if args.out.exists() and args.out.is_dir():
         raise InputError("output is a directory", args.out)
+    refuse_existing([args.out], args.force)
     cols, data, notes = compute(args)
     buf = io.StringIO()
     buf.write(f"# glass spectra --kind {args.kind}\n")
@@ -213,5 +239,6 @@ def run(args) -> int:
     buf.write(",".join(cols) + "\n")
     np.savetxt(buf, data, delimiter=",", fmt="%.8g")
     atomic_write_text(args.out, buf.getvalue())
-    print(f"wrote {args.out} ({data.shape[0]} rows{', cluster mode' if args.cluster else ''})")
+    if not args.quiet:
+        print(f"wrote {args.out} ({data.shape[0]} rows{', cluster mode' if args.cluster else ''})")
     return 0

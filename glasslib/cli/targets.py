@@ -10,8 +10,9 @@ An option before any ``--target`` or given twice in one group raises
 read the file (units of the x column, columns, rows to skip, 2θ wavelength, EXAFS k-weight,
 XANES energy alignment), the measurement model applied to the simulated curve
 (:class:`~glasslib.spectra.measurement.MeasurementModel`: smearing, Q_max termination with or
-without Lorch, Q damping, B_iso, Q broadening) and the sanity checks to skip
-(:mod:`glasslib.spectra.target_checks`). :func:`read_group` reads one group with them.
+without Lorch, Q damping, B_iso, Q broadening), the sample's isotopes for neutron kinds and the
+sanity checks to skip (:mod:`glasslib.spectra.target_checks`). :func:`read_group` reads one
+group with them.
 """
 
 from __future__ import annotations
@@ -88,6 +89,9 @@ def add_file_options(group) -> None:
                        help="Q kinds: Debye-Waller damping of S(Q)-1 by exp(-B Q^2/8pi^2), Å2 (default 0)")
     group.add_argument("--qbroad", action=a, type=float, metavar="INV_A",
                        help="Q kinds: Gaussian Q resolution of S(Q)-1, Å-1 (default 0)")
+    group.add_argument("--isotopes", action=a, metavar="EL=ISO[,EL=ISO]",
+                       help="neutron kinds: isotopes of the sample, an isotope name or b in fm per element, e.g. "
+                            "H=D for heavy water (converts a .mint01 file and the simulated curve; default: natural)")
     group.add_argument("--skip-check", action=a, metavar="NAME[,NAME]",
                        help=f"sanity checks to skip: {', '.join(CHECKS)} or all (default: run them all)")
 
@@ -100,6 +104,24 @@ def _pair(text: str, option: str, cast, path) -> tuple:
         return tuple(cast(p) for p in parts)
     except ValueError:
         raise InputError(f"{option} expects two comma-separated numbers, got {text!r}", path) from None
+
+
+def isotopes_of(group: dict) -> dict | None:
+    """``{element: isotope name or b in fm}`` of a group's ``--isotopes EL=ISO,...`` (None if not given)."""
+    text = group.get("isotopes")
+    if not text:
+        return None
+    out = {}
+    for item in str(text).split(","):
+        element, sep, value = item.strip().partition("=")
+        if not (sep and element.strip() and value.strip()):
+            raise InputError(f"--isotopes expects ELEMENT=ISOTOPE items such as H=D or Si=-2.0, got {item.strip()!r}",
+                             group["target"])
+        try:
+            out[element.strip()] = float(value)
+        except ValueError:
+            out[element.strip()] = value.strip()
+    return out
 
 
 def measurement_of(group: dict) -> MeasurementModel | None:
@@ -126,4 +148,4 @@ def read_group(group: dict, kind: str, *, composition=None, cutoff=None, sigma=N
     return read_target(path, kind, sigma=sigma, cutoff=cutoff, x_unit=x_unit, composition=composition,
                        columns=columns, skip_rows=group.get("skip_rows") or 0, wavelength=group.get("wavelength"),
                        k_weight=group.get("k_weight") or 0, energy_map=energy_map, measurement=measurement_of(group),
-                       skip_checks=skip)
+                       skip_checks=skip, isotopes=isotopes_of(group))

@@ -41,7 +41,8 @@ def register(sub) -> None:
                    help="train a prior declared in data/specs/priors.yaml (instead of DATA and --config)")
     p.add_argument("--weak", action="store_true", help="with --prior: its weak companion for autoguidance")
     p.add_argument("--out", type=Path, metavar="RUN",
-                   help="run folder (checkpoint, config, history); with --prior default data/models/NAME")
+                   help="run folder (checkpoint, config, history); with --prior default data/models/NAME. One holding "
+                        "a checkpoint is resumed, not overwritten (a checkpoint of other data or settings is refused)")
     p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE|FILE.json",
                    help="override a setting (lr=1e-3, model.hidden=32, sde.k=4) or load a JSON dict; repeatable")
     p.add_argument("--steps", type=int, default=None, help="optimiser steps (overrides the config)")
@@ -49,7 +50,8 @@ def register(sub) -> None:
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
     p.add_argument("--format", default=None, help="ase.io format name, if the extension does not tell")
     p.add_argument("--species-map", default=None, metavar="1=O,2=Si", help="LAMMPS atom type -> element")
-    p.add_argument("--no-resume", action="store_true", help="start afresh even if RUN holds a checkpoint")
+    p.add_argument("--no-resume", action="store_true",
+                   help="start afresh even if RUN holds a checkpoint (its files are replaced)")
     add_quiet(p)
     p.set_defaults(func=run)
 
@@ -109,8 +111,11 @@ def run(args) -> int:
         overrides["seed"] = args.seed
     try:
         config = TrainConfig().with_overrides(overrides)
-    except TypeError as exc:
-        raise InputError(f"--config: bad value ({exc})") from None
+    except InputError:
+        raise
+    except (TypeError, ValueError) as exc:
+        given = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
+        raise InputError(f"--config: a value has the wrong type ({exc}); given {given}") from None
     data = read_structures(args.data, format=args.format, species_map=parse_species_map(args.species_map),
                            dtype=torch.float64)
     path = train(config, data, args.out, resume=not args.no_resume, device=args.device, progress=not args.quiet)

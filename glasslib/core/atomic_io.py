@@ -2,6 +2,9 @@
 
 Every file a glasslib command or notebook writes goes through a temporary file in the target's
 folder and a rename, so an interrupted run leaves the old file (or nothing), never a partial one.
+A write that the file system refuses (a read-only folder, a full disk) is a one-line
+:class:`~glasslib.core.errors.InputError` naming the file; :func:`require_writable` asks the
+same question before a command computes anything.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+
+from glasslib.core.errors import InputError
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -18,14 +23,16 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     (or nothing) in place.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:  # a read-only folder, a full disk, a file where a folder should be
+        raise InputError(f"cannot write ({exc.strerror or type(exc).__name__}); nothing was written", path) from None
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -35,6 +42,20 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     """Text version of :func:`atomic_write_bytes` (UTF-8)."""
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def require_writable(path: str | os.PathLike) -> None:
+    """One-line :class:`InputError` unless ``path`` could be written: its nearest existing ancestor
+    must be a folder this process may write into (a read-only output folder is refused before any
+    computation, not after it). The folders in between are created by the write itself."""
+    path = Path(os.path.abspath(path))
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise InputError(f"cannot write here: {folder} is not a folder", path)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write here: the folder {folder} is read-only", path)
 
 
 def sha256_file(path: str | os.PathLike) -> str:

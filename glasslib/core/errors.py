@@ -27,6 +27,16 @@ class InputError(GlassError, ValueError):
         self.path = None if path is None else Path(path)
 
 
+class NumericalError(GlassError):
+    """A computation went non-finite (a NaN or inf score, guidance gradient or χ²): the run stops
+    and names the step and the structure instead of writing NaN structures. One line, like
+    :class:`InputError`; ``step`` and ``structure`` (0-based, when known) are kept as attributes."""
+
+    def __init__(self, message: str, *, step: int | None = None, structure: int | None = None):
+        super().__init__(" ".join(str(message).split()))
+        self.step, self.structure = step, structure
+
+
 def reject_unknown_keys(d, allowed, what: str) -> None:
     """One-line :class:`InputError` naming the keys of ``d`` not in ``allowed`` (e.g. a config
     read from JSON written by another version)."""

@@ -318,7 +318,9 @@ def read_structures(
     e.g. ``{1: "O", 2: "Si"}``; the format is then ``lammps-data`` unless given.
 
     Raises :class:`InputError` naming the file for a missing file, an unknown format,
-    an unreadable file or invalid contents.
+    an unreadable file or invalid contents (docs/errors.md), including an atom more than
+    :data:`MAX_CELLS_OUTSIDE` cell lengths outside its periodic cell (positions within that are
+    taken as they are: unwrapped coordinates of an MD run are fine).
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -332,9 +334,13 @@ def read_structures(
             raise InputError("no such file", path)
         if path.is_dir():
             raise InputError("is a directory, expected a structure file", path)
+        if path.stat().st_size == 0:
+            raise InputError("empty file (no structures)", path)
         fmt = format
         if fmt is None and _looks_like_lammps_data(path):
             fmt = "lammps-data"
+        if fmt in ("xyz", "extxyz") or (fmt is None and path.suffix.lower() in (".xyz", ".extxyz")):
+            _check_xyz_frames(path)
         kwargs = {}
         if fmt == "lammps-data":
             if zmap is None:
@@ -347,6 +353,14 @@ def read_structures(
             raise InputError(f"unknown structure format ({exc})", path) from None
         except StopIteration:
             raise InputError("file holds no structures", path) from None
+        except UnicodeDecodeError:
+            raise InputError("not a text structure file (binary, or not UTF-8); give --format for a binary format",
+                             path) from None
+        except KeyError as exc:  # ASE's readers look element symbols and LAMMPS types up in tables
+            key = exc.args[0] if exc.args else "?"
+            if fmt == "lammps-data":
+                raise InputError(f"LAMMPS atom type {key} is not in the species map {species_map}", path) from None
+            raise InputError(f"unknown element symbol or atom type {key!r}", path) from None
         except Exception as exc:  # ASE readers raise many types; keep the first line
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise InputError(f"could not read structure ({type(exc).__name__}: {msg})", path) from None
@@ -354,9 +368,57 @@ def read_structures(
             frames = [frames]
         if not frames:
             raise InputError("file holds no structures", path)
-        batches.append(from_ase(frames, dtype=dtype, device=device, source=str(path)))
+        batch = from_ase(frames, dtype=dtype, device=device, source=str(path))
+        _refuse_far_atoms(batch)
+        batches.append(batch)
     out = concatenate(batches)
     return out if len(paths) > 1 else out.replace(source=str(paths[0]))
+
+
+#: an atom more than this many cell lengths outside its cell is refused when read (read_structures)
+MAX_CELLS_OUTSIDE = 100.0
+
+
+def _refuse_far_atoms(structures: Structures) -> None:
+    """One-line error naming the file, structure and atom when a periodic structure holds an atom
+    more than :data:`MAX_CELLS_OUTSIDE` cell lengths outside its cell: such coordinates are a unit
+    error or a corrupt file, and wrapping them (in float32 above all) loses the positions' precision."""
+    atoms = structures.periodic[structures.system_idx].nonzero().squeeze(1)  # periodic cells are not singular
+    if atoms.numel() == 0:
+        return
+    cell = structures.cell.detach().double()[structures.system_idx[atoms]]
+    frac = torch.linalg.solve(cell.transpose(-1, -2), structures.positions.detach().double()[atoms].unsqueeze(-1))
+    out = (frac.squeeze(-1) - frac.squeeze(-1).clamp(0.0, 1.0)).abs().amax(dim=1)
+    if bool((out > MAX_CELLS_OUTSIDE).any()):
+        j = int(torch.argmax(out))
+        i, k = int(atoms[j]), int(structures.system_idx[atoms[j]])
+        first = int((structures.system_idx == k).nonzero()[0, 0])
+        raise InputError(f"structure {k}: atom {i - first} lies {float(out[j]):.3g} cell lengths outside the cell "
+                         f"(more than {MAX_CELLS_OUTSIDE:g}: a unit error or a corrupt file?); wrap the coordinates "
+                         "into the cell first", structures.source)
+
+
+def _check_xyz_frames(path: Path) -> None:
+    """One-line error when an (ext)xyz frame declares more atoms than the lines that follow it
+    (a truncated file, or a corrupt count: ASE would read on, line by line, for every declared atom)."""
+    remaining, header, declared = 0, 0, 0
+    with open(path, "rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            if remaining:  # the comment line and the atom lines of the current frame
+                remaining -= 1
+                continue
+            if not line.strip():
+                break
+            try:
+                declared, header = int(line), number
+            except ValueError:
+                return  # not a count line: ASE's reader names the problem
+            if declared < 0:
+                raise InputError(f"line {number}: a frame cannot declare {declared} atoms", path)
+            remaining = declared + 1
+    if remaining:
+        raise InputError(f"line {header}: the frame declares {declared} atoms but only {max(declared - remaining, 0)} "
+                         "lines follow (a truncated or corrupt file)", path)
 
 
 def _looks_like_lammps_data(path: Path) -> bool:

@@ -22,14 +22,20 @@ in the backward pass of the spectra change float rounding, and the structures di
 The result carries a *record*: the resolved :class:`SampleConfig`, the SHA-256 of every
 checkpoint file, the targets and the glasslib version. :func:`write_samples` writes it as
 ``sample_config.json`` next to the structures, and each extxyz carries its flat fields.
+:func:`sample_into` (``glass sample``) writes them pass by pass with the generator's state, so
+a killed run resumes to the files of an uninterrupted one. A non-finite score, guidance gradient
+or step stops sampling with a :class:`~glasslib.core.errors.NumericalError` naming the structure
+and the step; no NaN structure is written.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
 import os
+import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable, Sequence
@@ -38,7 +44,7 @@ import torch
 
 from glasslib import __version__
 from glasslib.core.atomic_io import atomic_write_text, sha256_file
-from glasslib.core.errors import InputError, reject_unknown_keys
+from glasslib.core.errors import InputError, NumericalError, reject_unknown_keys
 from glasslib.core.structures import Structures, concatenate, to_ase, write_extxyz
 from glasslib.diffusion.guidance import with_autoguidance, with_spectral_guidance
 from glasslib.diffusion.cell_contents import CellContents, resolve_contents, scope_warnings
@@ -48,6 +54,8 @@ from glasslib.spectra.targets import Target
 
 #: name of the record written next to sampled structures
 RECORD_NAME = "sample_config.json"
+#: state of an unfinished :func:`sample_into` run (removed when it finishes)
+RESUME_NAME = ".sample_resume.json"
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,7 @@ class GuidanceTerm:
         smearing = t.spectrum_kind.smearing if self.smearing is None else self.smearing
         return {"kind": t.kind, "source": t.source, "weight": self.weight, "smearing": smearing, "cutoff": t.cutoff,
                 "points": len(t.x), "x_range": [t.x[0], t.x[-1]], "values_sha256": digest,
-                "measurement": None if t.measurement is None else t.measurement.given()}
+                "measurement": None if t.measurement is None else t.measurement.given(), "isotopes": t.isotope_map}
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,11 @@ class SampleConfig:
             raise InputError(f"density must be positive (g/cm3), got {self.density}")
         if self.corrector_steps < 0 or self.restarts < 0:
             raise InputError("corrector_steps and restarts must be >= 0")
+        for name, ok, rule in (("snr", lambda v: v > 0, "> 0"), ("corrector_sigma_max", lambda v: v >= 0, ">= 0"),
+                               ("guidance_step", lambda v: v >= 0, ">= 0"), ("autoguidance", lambda v: v >= 1, ">= 1")):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and ok(value)):
+                raise InputError(f"{name} must be a finite number {rule}, got {value}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -145,16 +158,7 @@ class Generated:
 
     def info(self, index: int) -> dict:
         """Flat extxyz fields of structure ``index`` (config, checkpoint hashes, targets)."""
-        r = self.record
-        info = {**r["config"], "index": int(index), "checkpoint": r["checkpoint"],
-                "checkpoint_sha256": r["checkpoint_sha256"], "glasslib": r["glasslib"]}
-        if r.get("weak_checkpoint"):
-            info.update(weak=r["weak_checkpoint"], weak_sha256=r["weak_checkpoint_sha256"])
-        else:
-            info.pop("autoguidance")
-        if r["targets"]:
-            info["guided"] = ",".join(f"{t['kind']}:{Path(t['source'] or '-').name}:{t['weight']}" for t in r["targets"])
-        return {k: v for k, v in info.items() if v is not None}
+        return flat_info(self.record, index)
 
     def to_ase(self) -> list:
         """The structures as ``ase.Atoms`` (periodic), each with :meth:`info` in ``atoms.info``."""
@@ -162,6 +166,21 @@ class Generated:
         for k, a in enumerate(atoms):
             a.info.update(self.info(k))
         return atoms
+
+
+def flat_info(record: dict, index: int) -> dict:
+    """Flat extxyz fields of structure ``index`` of a run with this record (config, checkpoint
+    hashes, targets)."""
+    r = record
+    info = {**r["config"], "index": int(index), "checkpoint": r["checkpoint"],
+            "checkpoint_sha256": r["checkpoint_sha256"], "glasslib": r["glasslib"]}
+    if r.get("weak_checkpoint"):
+        info.update(weak=r["weak_checkpoint"], weak_sha256=r["weak_checkpoint_sha256"])
+    else:
+        info.pop("autoguidance")
+    if r["targets"]:
+        info["guided"] = ",".join(f"{t['kind']}:{Path(t['source'] or '-').name}:{t['weight']}" for t in r["targets"])
+    return {k: v for k, v in info.items() if v is not None}
 
 
 def cell_contents(ckpt: Checkpoint, config: SampleConfig) -> CellContents:
@@ -175,21 +194,20 @@ def _load(checkpoint, device) -> Checkpoint:
     return checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint, device)
 
 
-def generate(checkpoint: Checkpoint | str | os.PathLike, config: SampleConfig, targets: Sequence[GuidanceTerm] = (),
-             *, weak: Checkpoint | str | os.PathLike | None = None,
-             callback: Callable[[dict], None] | None = None) -> Generated:
-    """Sample ``config.n`` structures from ``checkpoint`` (module docstring).
+@dataclass
+class _Recipe:
+    """What :func:`generate` resolves before sampling: the (wrapped) score, the cell and the time
+    grid, and the record."""
 
-    Args:
-        checkpoint: a checkpoint file (``glass train``) or a loaded :class:`Checkpoint`.
-        config: the sampling settings.
-        targets: spectral guidance terms (none: unconditional).
-        weak: weak companion network for autoguidance with weight ``config.autoguidance``.
-        callback: passed to the sampler, called after every step (progress bars).
+    score: Callable
+    sde: object
+    contents: CellContents
+    cell: torch.Tensor
+    times: torch.Tensor
+    record: dict
 
-    Returns:
-        :class:`Generated` with the (n·atoms)-atom batch and its record.
-    """
+
+def _recipe(checkpoint, config: SampleConfig, targets: Sequence[GuidanceTerm], weak) -> _Recipe:
     device = torch.device(config.device)
     ckpt = _load(checkpoint, device)
     contents = cell_contents(ckpt, config)
@@ -206,19 +224,6 @@ def generate(checkpoint: Checkpoint | str | os.PathLike, config: SampleConfig, t
         values = [t.target.values(dtype=dtype, device=device) for t in terms]
         score = with_spectral_guidance(score, observables, values, [t.weight for t in terms],
                                        sigma_fn=sde.sigma, step_size=config.guidance_step)
-
-    cell = torch.eye(3, dtype=dtype, device=device) * contents.box
-    times = time_grid(config.steps, 1.0, sde.t_min, config.rho, dtype=dtype)
-    gen = torch.Generator(device=device).manual_seed(config.seed)
-    batch = config.batch or config.n
-    done, parts = 0, []
-    while done < config.n:
-        b = min(batch, config.n - done)
-        x = initial_noise(b, contents.atoms, cell, contents.species, gen)
-        parts.append(sample(score, x, times, generator=gen, sde=sde, n_corrector=config.corrector_steps, snr=config.snr,
-                            corrector_sigma_max=config.corrector_sigma_max, n_restarts=config.restarts,
-                            callback=callback))
-        done += b
     resolved = {**config.to_dict(), "composition": contents.composition, "atoms": contents.atoms,
                 "density": contents.density}
     record = {
@@ -234,7 +239,120 @@ def generate(checkpoint: Checkpoint | str | os.PathLike, config: SampleConfig, t
         "targets": [t.describe() for t in terms],
         "scope_warnings": scope_warnings(ckpt.data_summary, contents),
     }
-    return Generated(concatenate(parts) if len(parts) > 1 else parts[0], record)
+    cell = torch.eye(3, dtype=dtype, device=device) * contents.box
+    times = time_grid(config.steps, 1.0, sde.t_min, config.rho, dtype=dtype)
+    return _Recipe(score, sde, contents, cell, times, record)
+
+
+def _passes(recipe: _Recipe, config: SampleConfig, gen: torch.Generator, first: int = 0, callback=None):
+    """Yield ``(index of its first structure, Structures)`` for every batched pass from structure
+    ``first`` on, all draws from ``gen`` (so a pass depends only on ``gen``'s state before it)."""
+    batch = config.batch or config.n
+    done = first
+    while done < config.n:
+        b = min(batch, config.n - done)
+        x = initial_noise(b, recipe.contents.atoms, recipe.cell, recipe.contents.species, gen)
+        try:
+            out = sample(recipe.score, x, recipe.times, generator=gen, sde=recipe.sde, n_corrector=config.corrector_steps,
+                         snr=config.snr, corrector_sigma_max=config.corrector_sigma_max, n_restarts=config.restarts,
+                         callback=callback)
+        except NumericalError as exc:  # name the structure by its index in the whole run
+            if done == 0 or exc.structure is None:
+                raise
+            k = done + exc.structure
+            raise NumericalError(str(exc).replace(f"in structure {exc.structure} ", f"in structure {k} ", 1),
+                                 step=exc.step, structure=k) from None
+        yield done, out
+        done += b
+
+
+def generate(checkpoint: Checkpoint | str | os.PathLike, config: SampleConfig, targets: Sequence[GuidanceTerm] = (),
+             *, weak: Checkpoint | str | os.PathLike | None = None,
+             callback: Callable[[dict], None] | None = None) -> Generated:
+    """Sample ``config.n`` structures from ``checkpoint`` (module docstring).
+
+    Args:
+        checkpoint: a checkpoint file (``glass train``) or a loaded :class:`Checkpoint`.
+        config: the sampling settings.
+        targets: spectral guidance terms (none: unconditional).
+        weak: weak companion network for autoguidance with weight ``config.autoguidance``.
+        callback: passed to the sampler, called after every step (progress bars).
+
+    Returns:
+        :class:`Generated` with the (n·atoms)-atom batch and its record.
+
+    Raises:
+        NumericalError: a non-finite score, guidance gradient or step (naming the structure and step).
+    """
+    recipe = _recipe(checkpoint, config, targets, weak)
+    gen = torch.Generator(device=torch.device(config.device)).manual_seed(config.seed)
+    parts = [s for _, s in _passes(recipe, config, gen, callback=callback)]
+    return Generated(concatenate(parts) if len(parts) > 1 else parts[0], recipe.record)
+
+
+def _jsonable(record: dict) -> dict:
+    return json.loads(json.dumps(record))
+
+
+def resume_point(out_dir: str | os.PathLike) -> int:
+    """Structures an unfinished :func:`sample_into` run in ``out_dir`` has finished (0 if none)."""
+    path = Path(out_dir) / RESUME_NAME
+    try:
+        return int(json.loads(path.read_text())["done"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def sample_into(out_dir: str | os.PathLike, checkpoint: Checkpoint | str | os.PathLike, config: SampleConfig,
+                targets: Sequence[GuidanceTerm] = (), *, weak: Checkpoint | str | os.PathLike | None = None,
+                callback: Callable[[dict], None] | None = None, replace: bool = False) -> list[Path]:
+    """:func:`generate` into ``out_dir``, pass by pass, so that a killed run resumes.
+
+    After every batched pass (``config.batch`` structures) its structures are written (one extxyz
+    each, atomically, as :func:`write_samples` does) and then ``.sample_resume.json``: the record
+    and the generator's state after the pass. After the last pass ``sample_config.json`` is
+    written and the resume file removed. A run killed at any point leaves finished samples and
+    (after the first pass) the resume file; the same call again continues after the last
+    finished pass and ends with the files of an uninterrupted run, bit for bit. An unfinished run
+    with another record (other settings, checkpoint or targets) is refused, unless ``replace``,
+    which starts afresh as :func:`write_samples` does (the old run's record, resume file and
+    samples beyond ``config.n`` are removed first; other files are left alone).
+    """
+    out_dir = Path(out_dir)
+    recipe = _recipe(checkpoint, config, targets, weak)
+    record = _jsonable(recipe.record)
+    gen = torch.Generator(device=torch.device(config.device)).manual_seed(config.seed)
+    state_path, first = out_dir / RESUME_NAME, 0
+    if replace:
+        for p in [out_dir / RECORD_NAME, state_path, *stale_samples(out_dir, config.n)]:
+            p.unlink(missing_ok=True)
+    elif state_path.exists():
+        try:
+            state = json.loads(state_path.read_text())
+            same = state["record"] == record
+            first = int(state["done"])
+            generator_state = torch.frombuffer(bytearray(base64.b64decode(state["generator"])), dtype=torch.uint8)
+        except (OSError, ValueError, KeyError, TypeError):
+            raise InputError("unreadable resume file of an unfinished run; pass --force to start afresh",
+                             state_path) from None
+        if not same:
+            raise InputError("holds an unfinished run with other settings, checkpoint or targets; use another folder "
+                             "or pass --force to replace it", out_dir)
+        try:
+            gen.set_state(generator_state)
+        except RuntimeError:  # a generator state of another torch build
+            raise InputError("the resume file's generator state does not fit this torch; pass --force to start "
+                             "afresh", state_path) from None
+    paths = sample_paths(out_dir, config.n)
+    for start, part in _passes(recipe, config, gen, first, callback):
+        for k, one in enumerate(part.split()):
+            write_extxyz(one, paths[start + k], info=[flat_info(recipe.record, start + k)])
+        state = {"record": record, "done": start + part.n_systems,
+                 "generator": base64.b64encode(gen.get_state().numpy().tobytes()).decode("ascii")}
+        atomic_write_text(state_path, json.dumps(state) + "\n")
+    atomic_write_text(out_dir / RECORD_NAME, json.dumps(recipe.record, indent=2) + "\n")
+    state_path.unlink(missing_ok=True)
+    return paths
 
 
 def sample_structures(checkpoint: Checkpoint | str | os.PathLike, n: int, seed: int, *, composition: str | None = None,
@@ -264,15 +382,36 @@ def sample_paths(out_dir: str | os.PathLike, n: int) -> list[Path]:
     return [Path(out_dir) / f"sample_{k:04d}.extxyz" for k in range(n)]
 
 
+def output_paths(out_dir: str | os.PathLike, n: int) -> list[Path]:
+    """Every file a run of ``n`` structures writes into ``out_dir``: the samples and ``sample_config.json``."""
+    return [*sample_paths(out_dir, n), Path(out_dir) / RECORD_NAME]
+
+
+def stale_samples(out_dir: str | os.PathLike, n: int) -> list[Path]:
+    """Sample files in ``out_dir`` beyond the first ``n`` (left there by an earlier, larger run)."""
+    keep = {p.name for p in sample_paths(out_dir, n)}
+    return sorted(p for p in Path(out_dir).glob("sample_*.extxyz")
+                  if re.fullmatch(r"sample_\d{4,}\.extxyz", p.name) and p.name not in keep)
+
+
 def require_new_output(out_dir: str | os.PathLike, n: int) -> None:
     """One-line error, before any sampling, if an output of a run into ``out_dir`` exists."""
-    for p in [*sample_paths(out_dir, n), Path(out_dir) / RECORD_NAME]:
+    for p in output_paths(out_dir, n):
         if p.exists():
             raise InputError("output exists; choose another output folder or remove it (nothing was overwritten)", p)
 
 
-def write_samples(generated: Generated, out_dir: str | os.PathLike) -> list[Path]:
-    """One extxyz per structure (atomically) and ``sample_config.json`` (last) in ``out_dir``."""
+def write_samples(generated: Generated, out_dir: str | os.PathLike, *, replace: bool = False) -> list[Path]:
+    """One extxyz per structure (atomically) and ``sample_config.json`` (last) in ``out_dir``.
+
+    ``replace``: the run replaces an earlier one in ``out_dir``; its ``sample_config.json`` and
+    its sample files beyond this run's count (:func:`stale_samples`) are removed first, so the
+    folder holds this run only and an interrupted replacement leaves no record of the old run.
+    Other files in ``out_dir`` are left alone.
+    """
+    if replace:
+        for p in [Path(out_dir) / RECORD_NAME, *stale_samples(out_dir, generated.structures.n_systems)]:
+            p.unlink(missing_ok=True)
     paths = sample_paths(out_dir, generated.structures.n_systems)
     for k, (s, p) in enumerate(zip(generated.structures.split(), paths)):
         write_extxyz(s, p, info=[generated.info(k)])

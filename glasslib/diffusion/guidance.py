@@ -22,7 +22,9 @@ an ADF), :func:`with_spectral_guidance` returns a new score with the same signat
    i.e. the gradient flows through the Jacobian of the Tweedie estimate — through the score
    network — by one vector–Jacobian product (``through_score=True``, default). With
    ``through_score=False`` the Jacobian is taken as I (∇_x L ≈ ∇_{x̂₀} L; no backward pass
-   through the network, cheaper, exact when the score is locally constant).
+   through the network, cheaper, exact when the score is locally constant). A non-finite
+   ∇_x L stops the run (:class:`~glasslib.core.errors.NumericalError` naming the structure;
+   the sampler adds the step) rather than guiding with NaN.
 
 4. Guided score, per structure b (the sampler multiplies it by Δσ² like any score):
 
@@ -51,7 +53,7 @@ from typing import Callable, Sequence
 
 import torch
 
-from glasslib.core.errors import InputError
+from glasslib.core.errors import InputError, NumericalError
 from glasslib.core.structures import Structures
 from glasslib.spectra.angles import coordination_numbers
 
@@ -156,6 +158,11 @@ class GuidedScore:
             (grad,) = torch.autograd.grad(loss.sum(), pos)  # structures are independent
         s, grad = s.detach(), grad.detach()
         self.last_loss, self.last_terms = loss.detach(), terms.detach()
+        bad = ~torch.isfinite(grad).all(dim=1)
+        if bool(bad.any()):  # a NaN step would silently poison the structure (the sampler names the step)
+            k = int(x.system_idx[bad.nonzero()[0, 0]])
+            raise NumericalError(f"non-finite spectral guidance gradient in structure {k} (guidance loss "
+                                 f"{float(self.last_loss[k]):.4g})", structure=k)
         if self.normalize:
             ns = _rms(s, x) if self.normalize == "score" else 3.0**0.5 / sigma_sys
             ng = _rms(grad, x)

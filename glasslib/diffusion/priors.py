@@ -39,7 +39,8 @@ from glasslib.core.atomic_io import atomic_write_text, write_marked_section
 from glasslib.core.errors import InputError, reject_unknown_keys
 from glasslib.core.paths import data_dir
 from glasslib.core.structures import Structures, concatenate
-from glasslib.diffusion.training import CHECKPOINT_NAME, TrainConfig, data_sha256, load_checkpoint, train_stages
+from glasslib.diffusion.training import (CHECKPOINT_NAME, TrainConfig, checkpoint_step, data_sha256, load_checkpoint,
+                                         train_stages)
 from glasslib.simulate.datasets import build_spec, get_spec, read_dataset
 
 #: file next to the checkpoint with the stages, wall time and threads of the run
@@ -216,8 +217,7 @@ def build_prior(spec: PriorSpec | str, *, out_dir: str | os.PathLike | None = No
 
 
 def _step_of(out: Path) -> int:
-    path = out / CHECKPOINT_NAME
-    return int(torch.load(path, map_location="cpu", weights_only=True)["step"]) if path.exists() else 0
+    return checkpoint_step(out / CHECKPOINT_NAME)
 
 
 def _read_info(path: Path) -> dict:

@@ -32,6 +32,10 @@ exact for the VE SDE), then the part of the grid below t_restart is run again.
 
 Finally, with ``denoise=True``, the Tweedie step x ← x + σ(t_N)² s(x, t_N) removes the
 last noise level (Song et al. 2021, App. G, "denoising").
+
+A score (guided or not) or a step that comes out non-finite stops the sampler with a one-line
+:class:`~glasslib.core.errors.NumericalError` naming the step (the counter ``callback`` gets),
+its phase, t, σ and the structure, instead of carrying NaN positions to the output.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from typing import Callable, Sequence
 import torch
 
 from glasslib.diffusion.sde import VESDE, wrap_structures
-from glasslib.core.errors import InputError
+from glasslib.core.errors import InputError, NumericalError
 from glasslib.core.structures import Structures
 from glasslib.core.units import atomic_masses, cubic_box_length
 
@@ -142,6 +146,17 @@ def _per_system_sq_norm(v: torch.Tensor, x: Structures) -> torch.Tensor:
     return torch.zeros(x.n_systems, dtype=v.dtype, device=v.device).index_add_(0, x.system_idx, (v * v).sum(-1))
 
 
+def _require_finite(v: torch.Tensor, x: Structures, what: str, phase: str, step: int, t: float, sigma: float) -> None:
+    """:class:`NumericalError` naming the first structure where ``v`` (n_atoms, 3) is not finite."""
+    ok = torch.isfinite(v)
+    if bool(ok.all()):
+        return
+    atom = int((~ok).any(dim=1).nonzero()[0, 0])
+    k = int(x.system_idx[atom])
+    raise NumericalError(f"non-finite {what} in structure {k} at sampler step {step} ({phase}, t = {t:.4g}, "
+                         f"σ = {sigma:.4g} Å); sampling stopped before writing it", step=step, structure=k)
+
+
 def _times(times, x: Structures) -> list[float]:
     t = torch.as_tensor(times, dtype=torch.float64).reshape(-1).tolist()
     if len(t) < 2:
@@ -205,22 +220,35 @@ def sample(
     def t_vec(ti):
         return torch.full((x.n_systems,), ti, dtype=x.dtype, device=x.device)
 
+    def score_at(xx: Structures, ti: float, phase: str) -> torch.Tensor:
+        try:
+            s = score(xx, t_vec(ti))
+        except NumericalError as exc:  # e.g. a non-finite guidance gradient: add where it happened
+            raise NumericalError(f"{exc} at sampler step {step} ({phase}, t = {ti:.4g}); sampling stopped before "
+                                 "writing it", step=step, structure=exc.structure) from None
+        _require_finite(s, xx, "score", phase, step, ti, sde.sigma(ti))
+        return s
+
+    def moved(xx: Structures, pos: torch.Tensor, phase: str, ti: float) -> Structures:
+        _require_finite(pos, xx, "positions", phase, step, ti, sde.sigma(ti))
+        return wrap_structures(xx, pos)
+
     def run(xx: Structures, grid: Sequence[float]) -> Structures:
         for t_hi, t_lo in zip(grid[:-1], grid[1:]):
             # predictor: reverse-diffusion / Euler–Maruyama step over [t_lo, t_hi]
-            s = score(xx, t_vec(t_hi))
+            s = score_at(xx, t_hi, "predictor")
             delta = sde.sigma(t_hi) ** 2 - sde.sigma(t_lo) ** 2
             pos = xx.positions + delta * s + math.sqrt(delta) * _randn(xx, generator)
-            xx = wrap_structures(xx, pos)
+            xx = moved(xx, pos, "predictor", t_lo)
             emit("predictor", t_lo, xx, s)
             # corrector: Langevin steps at the new noise level
             if sde.sigma(t_lo) <= corrector_sigma_max:
                 for _ in range(int(n_corrector)):
-                    s = score(xx, t_vec(t_lo))
+                    s = score_at(xx, t_lo, "corrector")
                     z = _randn(xx, generator)
                     ratio = _per_system_sq_norm(z, xx) / _per_system_sq_norm(s, xx).clamp_min(1e-30)
                     eps = (2.0 * snr**2 * ratio)[xx.system_idx, None]
-                    xx = wrap_structures(xx, xx.positions + eps * s + torch.sqrt(2.0 * eps) * z)
+                    xx = moved(xx, xx.positions + eps * s + torch.sqrt(2.0 * eps) * z, "corrector", t_lo)
                     emit("corrector", t_lo, xx, s)
         return xx
 
@@ -234,11 +262,11 @@ def sample(
         sub = [t_restart] + [ti for ti in t if ti < t_restart]
         for _ in range(int(n_restarts)):
             renoise = math.sqrt(sde.sigma(t_restart) ** 2 - sde.sigma(t[-1]) ** 2)
-            x = wrap_structures(x, x.positions + renoise * _randn(x, generator))
+            x = moved(x, x.positions + renoise * _randn(x, generator), "restart", t_restart)
             emit("restart", t_restart, x, None)
             x = run(x, sub)
     if denoise:
-        s = score(x, t_vec(t[-1]))
-        x = wrap_structures(x, x.positions + sde.sigma(t[-1]) ** 2 * s)
+        s = score_at(x, t[-1], "denoise")
+        x = moved(x, x.positions + sde.sigma(t[-1]) ** 2 * s, "denoise", t[-1])
         emit("denoise", t[-1], x, s)
     return x

@@ -43,7 +43,7 @@ from tqdm.auto import tqdm
 from glasslib.diffusion.cell_contents import training_set_summary
 from glasslib.diffusion.sde import VESDE, Denoiser, dsm_loss, SIGMA_DISTRIBUTIONS
 from glasslib.core.errors import GlassError, InputError, reject_unknown_keys
-from glasslib.core.atomic_io import atomic_write_bytes, atomic_write_text
+from glasslib.core.atomic_io import atomic_write_bytes, atomic_write_text, require_writable
 from glasslib.diffusion.model import ScoreNet, ScoreNetConfig
 from glasslib.core.structures import Structures, concatenate
 
@@ -248,6 +248,8 @@ def train(
     """
     device = torch.device(device or "cpu")
     out_dir = Path(out_dir)
+    require_writable(out_dir / CHECKPOINT_NAME)
+    _refuse_foreign_run(out_dir, resume)
     dataset_structures.require_periodic("training")
     if dataset_structures.n_systems < 2 and config.val_fraction > 0:
         raise InputError("need at least two structures to hold some out for validation (or set val_fraction=0)")
@@ -352,6 +354,23 @@ def train(
     return ckpt_path
 
 
+def _refuse_foreign_run(out_dir: Path, resume: bool) -> None:
+    """One-line error when ``out_dir`` holds a ``config.json`` that is not a training configuration
+    (another command's run, e.g. ``glass rmc``'s) and no checkpoint to resume: training would
+    overwrite it."""
+    path = out_dir / "config.json"
+    if not path.is_file() or (resume and (out_dir / CHECKPOINT_NAME).is_file()):
+        return
+    try:
+        d = json.loads(path.read_text())
+        if not isinstance(d, dict):
+            raise TypeError("not a JSON object")
+        TrainConfig.from_dict(d)
+    except (OSError, ValueError, TypeError, AttributeError):
+        raise InputError("holds a config.json that is not a training configuration (another command's run?); "
+                         "training would overwrite it: use another --out folder", out_dir) from None
+
+
 def train_stages(
     config: TrainConfig,
     dataset_structures: Structures,
@@ -373,7 +392,7 @@ def train_stages(
     if not stages or any(s < 1 for s in stages) or any(b <= a for a, b in zip(stages, stages[1:])):
         raise InputError(f"training stages must be increasing positive step counts, got {stages}")
     ckpt = Path(out_dir) / CHECKPOINT_NAME
-    done = int(_read_checkpoint(ckpt, "cpu")["step"]) if resume and ckpt.exists() else 0
+    done = checkpoint_step(ckpt) if resume else 0
     for k, end in enumerate(stages):
         if end > done:
             train(replace(config, steps=end), dataset_structures, out_dir, resume=resume or k > 0, **kwargs)
@@ -393,6 +412,19 @@ def _read_checkpoint(path: Path, device) -> dict:
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise InputError(f"not a GLASS checkpoint (expected format {CHECKPOINT_FORMAT!r})", path)
     return state
+
+
+def checkpoint_step(path: str | os.PathLike) -> int:
+    """Optimiser steps a checkpoint file has done (0 when there is no file); one-line
+    :class:`InputError` naming a file that is not a readable GLASS checkpoint."""
+    path = Path(path)
+    if not path.exists():
+        return 0
+    state = _read_checkpoint(path, "cpu")
+    try:
+        return int(state["step"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"checkpoint has no valid step ({type(exc).__name__})", path) from None
 
 
 @dataclass
@@ -444,7 +476,9 @@ def load_checkpoint(path: str | os.PathLike, device=None, *, species=None, ema: 
         ema: load the EMA weights (default) rather than the raw ones.
 
     Raises:
-        InputError: missing, truncated or corrupt file, or another species set (naming the file).
+        InputError: missing, truncated or corrupt file, non-finite weights, or another species set
+            (naming the file). The file is read with ``torch.load(weights_only=True)``: a pickle
+            that would run code is refused, not run.
     """
     device = torch.device(device or "cpu")
     path = Path(path)
@@ -453,14 +487,21 @@ def load_checkpoint(path: str | os.PathLike, device=None, *, species=None, ema: 
         config = TrainConfig.from_dict(state["config"])
         denoiser = build_denoiser(config, device)  # global RNG untouched
         denoiser.load_state_dict(state["ema" if ema else "model"])
+        meta = (int(state["step"]), str(state["data_sha256"]), list(state.get("history") or []),
+                state.get("data_summary"), state.get("record"))
     except InputError as exc:
         raise InputError(f"checkpoint config is invalid: {exc}", path) from None
-    except (KeyError, RuntimeError, TypeError) as exc:
+    except Exception as exc:  # a damaged or foreign dict: missing keys, wrong types or shapes
         raise InputError(f"checkpoint is incomplete or does not match its config ({type(exc).__name__})", path) from None
+    bad = [name for name, value in denoiser.state_dict().items()
+           if value.is_floating_point() and not bool(torch.isfinite(value).all())]
+    if bad:
+        raise InputError(f"checkpoint holds non-finite (NaN or inf) weights in {bad[0]} (a diverged run or a "
+                         "corrupt file)", path)
     if species is not None:
         want = sorted({int(z) for z in species})
         if want != sorted(config.model.species):
             raise InputError(f"checkpoint covers species {sorted(config.model.species)}, but {want} were requested", path)
     denoiser.eval().requires_grad_(False)
-    return Checkpoint(denoiser, config, int(state["step"]), str(state["data_sha256"]), path, list(state.get("history", [])),
-                      state.get("data_summary"), state.get("record"))
+    step, data_hash, history, summary, record = meta
+    return Checkpoint(denoiser, config, step, data_hash, path, history, summary, record)

@@ -48,7 +48,7 @@ import numpy as np
 import torch
 
 from glasslib.core.atomic_io import atomic_write_bytes
-from glasslib.core.errors import InputError
+from glasslib.core.errors import InputError, NumericalError
 from glasslib.core.geometry import neighbor_pairs
 from glasslib.core.structures import Structures
 from glasslib.rmc.kernels import angle_counts, build_cells, pair_histogram, run_moves
@@ -215,6 +215,10 @@ class RMC:
         self.elapsed = 0.0
         self.history: list[dict] = []
         self.recompute()
+        if not math.isfinite(self.chi2):
+            bad = [name for name, v in self.chi2_by_target().items() if not math.isfinite(v)]
+            raise InputError(f"χ² of the start is not finite (target {', '.join(bad) or '?'}): a target or start that "
+                             "gives NaN or inf", start.source)
         self._kernel(0)  # compile (or load from numba's cache) here, not inside a run's time budget
 
     # ------------------------------------------------------------------ setup
@@ -381,6 +385,8 @@ class RMC:
         last_log = last_ckpt = t0
         moves_at_log = self.moves
         chunk = 2000
+        self._require_finite_chi2()
+        healthy = True
         try:
             while left > 0:
                 now = time.perf_counter()
@@ -391,6 +397,8 @@ class RMC:
                 self._kernel(n)
                 dt = time.perf_counter() - t1
                 left -= n
+                healthy = math.isfinite(self.chi2)
+                self._require_finite_chi2()
                 # about 20 kernel calls per second keep the time limit and the log cadence
                 chunk = int(min(max(n * 0.05 / max(dt, 1e-6), 100), 1_000_000))
                 now = time.perf_counter()
@@ -405,9 +413,17 @@ class RMC:
             if self.moves > moves_at_log:
                 self._log(now - last_log, self.moves - moves_at_log, now - t0, callback)
             self.elapsed += now - t0
-            if checkpoint is not None:
+            if checkpoint is not None and healthy:  # a non-finite run keeps its last finite checkpoint
                 self.save(checkpoint)
         return self.history
+
+    def _require_finite_chi2(self) -> None:
+        """:class:`NumericalError` naming the move count and the target when χ² is NaN or inf."""
+        if math.isfinite(self.chi2):
+            return
+        bad = [name for name, v in self.chi2_by_target().items() if not math.isfinite(v)]
+        raise NumericalError(f"RMC χ² became non-finite (target {', '.join(bad) or '?'}) after {self.moves} moves; "
+                             "the run stopped and its checkpoint keeps the last finite state", step=self.moves)
 
     def _log(self, dt: float, moves: int, since_start: float, callback) -> None:
         row = {
@@ -458,14 +474,20 @@ class RMC:
             meta = json.loads(str(arrays.pop("meta")))
         except Exception as exc:  # a truncated or foreign file
             raise InputError(f"not an RMC checkpoint ({type(exc).__name__}: {exc})", path) from None
-        if meta.get("rmc_revision") != RMC_REVISION:
-            raise InputError(f"checkpoint from RMC revision {meta.get('rmc_revision')}, this is {RMC_REVISION}", path)
-        cfg = dict(meta["config"])
-        config = RMCConfig(**cfg)
-        targets = []
-        for t in meta["targets"]:
-            targets.append(Target(**{**t, "x": tuple(t["x"]), "y": tuple(t["y"])}))
-        start = periodic_structure(arrays["pos"], np.diag(meta["box"]), arrays["species"], info=meta.get("info"))
+        if not isinstance(meta, dict) or meta.get("rmc_revision") != RMC_REVISION:
+            revision = meta.get("rmc_revision") if isinstance(meta, dict) else None
+            raise InputError(f"checkpoint from RMC revision {revision}, this is {RMC_REVISION}", path)
+        try:
+            config = RMCConfig(**dict(meta["config"]))
+            targets = [Target(**{**t, "x": tuple(t["x"]), "y": tuple(t["y"])}) for t in meta["targets"]]
+            start = periodic_structure(arrays["pos"], np.diag(meta["box"]), arrays["species"], info=meta.get("info"))
+            missing = [k for k in cls._STATE if k not in arrays]
+        except InputError as exc:
+            raise InputError(f"checkpoint holds invalid inputs: {exc}", path) from None
+        except (KeyError, TypeError, ValueError) as exc:  # a damaged or foreign record
+            raise InputError(f"checkpoint is incomplete ({type(exc).__name__}: {exc})", path) from None
+        if missing:
+            raise InputError(f"checkpoint lacks the arrays {', '.join(missing)}", path)
         run = cls(start, targets, config)
         for k in cls._STATE:
             old = np.asarray(getattr(run, k))
@@ -473,9 +495,12 @@ class RMC:
             if new.shape != old.shape:
                 raise InputError(f"checkpoint array {k} has shape {new.shape}, expected {old.shape}", path)
             setattr(run, k, new.copy())
-        run.rng.bit_generator.state = meta["rng_state"]
-        run.elapsed = float(meta["elapsed"])
-        run.history = list(meta["history"])
+        try:
+            run.rng.bit_generator.state = meta["rng_state"]
+            run.elapsed = float(meta["elapsed"])
+            run.history = list(meta["history"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"checkpoint is incomplete ({type(exc).__name__}: {exc})", path) from None
         if not np.array_equal(run.hist, run.histogram_from_scratch()):
             raise InputError("checkpoint histograms do not match its positions (corrupt file?)", path)
         return run

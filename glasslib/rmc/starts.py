@@ -14,6 +14,7 @@ import torch
 from ase.data import covalent_radii
 
 from glasslib.core.errors import InputError
+from glasslib.core.formula import parse_formula
 from glasslib.core.structures import Structures, from_ase
 from glasslib.core.units import atomic_masses, cubic_box_length
 from glasslib.rmc.kernels import place_random
@@ -23,9 +24,15 @@ from glasslib.spectra.form_factors import atomic_number, element_symbol
 
 
 def parse_species(text: str | Sequence[str] | Mapping[str, float]) -> dict[int, float]:
-    """``"Si"``, ``"Si,O"`` (equal parts), ``"Si:1,O:2"`` or a mapping → {Z: fraction}."""
+    """A composition as {Z: atom fraction}, sorted by Z, from a formula (``"Si"``, ``"SiO2"``,
+    ``"Cu64.5Zr35.5"``: :func:`glasslib.core.formula.parse_formula`, the parser ``glass sample``
+    uses), symbols with proportions (``"Si:1,O:2"``, ``"Si,O"`` in equal parts), a sequence of
+    symbols or a mapping symbol/Z → amount. A text with ``:`` or ``,`` is read as symbols with
+    proportions, any other text as a formula."""
     if isinstance(text, Mapping):
         items = [(k, float(v)) for k, v in text.items()]
+    elif isinstance(text, str) and ":" not in text and "," not in text:
+        items = list(parse_formula(text).items())
     else:
         parts = [p.strip() for p in (text.split(",") if isinstance(text, str) else text) if p.strip()]
         if not parts:

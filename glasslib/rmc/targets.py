@@ -16,10 +16,14 @@ DEFAULT_SIGMA = {SPECTRUM_KINDS[k].quantity: SPECTRUM_KINDS[k].uncertainty for k
 
 
 def require_rmc_kinds(targets: Iterable[Target]) -> None:
-    """One-line error for a target of a kind RMC does not fit (e.g. G(r))."""
+    """One-line error for a target of a kind RMC does not fit (e.g. G(r)), or an ADF target with a
+    measurement model (RMC's ADF is the plain histogram of the angles)."""
     for t in targets:
         if t.kind not in KINDS:
             raise InputError(f"reverse Monte Carlo cannot fit a {t.kind} target; it fits {', '.join(KINDS)}", t.source)
+        if t.kind == "adf" and t.measurement is not None:
+            raise InputError("reverse Monte Carlo fits the plain bond-angle histogram; an adf target takes no "
+                             "measurement model (--smearing)", t.source)
 
 
 __all__ = ["KINDS", "DEFAULT_SIGMA", "require_rmc_kinds"]

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Mapping
 
 import torch
 
@@ -117,7 +117,8 @@ class SpectrumKind:
         return self.grid.values(dtype=dtype, device=device)
 
     def compute(self, structures: Structures, grid=None, *, smearing: float | None = None,
-                cutoff: float | None = None, window: str | None = "lorch") -> torch.Tensor:
+                cutoff: float | None = None, window: str | None = "lorch",
+                isotopes: Mapping[int | str, str | float] | None = None) -> torch.Tensor:
         """(S, K) spectrum of every structure on ``grid`` (default: :attr:`grid`), differentiable
         w.r.t. positions where the smearing is positive (g(r), G(r), ADF) and always for S(Q),
         XANES and EXAFS.
@@ -128,10 +129,14 @@ class SpectrumKind:
             cutoff: ADF neighbour cutoff, Å (required for ``adf``); S(Q): Debye-sum cutoff, Å
                 (default :data:`SQ_CUTOFF`). Not used by XANES and EXAFS.
             window: S(Q) real-space window, ``"lorch"`` or None. Not used by XANES and EXAFS.
+            isotopes: neutron kinds: scattering length per element, an isotope name or fm
+                (``{"H": "D"}`` for heavy water; :func:`glasslib.spectra.form_factors.neutron_scattering_lengths`).
         """
         dt, dev = structures.dtype, structures.device
         x = self.default_grid(dtype=dt, device=dev) if grid is None else torch.as_tensor(grid, dtype=dt, device=dev)
         width = self.smearing if smearing is None else float(smearing)
+        if isotopes and self.radiation != "neutron":
+            raise InputError(f"isotopes apply to neutron kinds, not {self.name}")
         if self.x_name == "index":
             return xanes_spectrum(structures, x, smearing=width)
         if self.x_name == "k":
@@ -146,7 +151,7 @@ class SpectrumKind:
                 raise InputError(f"a {self.name} spectrum needs the neighbour cutoff (Å)")
             return bond_angle_distribution(structures, x, cutoff=cutoff, sigma=width, smooth_width=self.cutoff_width)
         sf = structure_factor(structures, x, radiation=self.radiation, cutoff=SQ_CUTOFF if cutoff is None else cutoff,
-                              window=window)
+                              window=window, isotopes=isotopes or None)
         return sf.s if self.quantity == "sq" else sf.f
 
     def observable(self, grid, **options) -> Observable:

@@ -124,7 +124,7 @@ def _taper(r: torch.Tensor, width: float) -> torch.Tensor:
 
 
 def measured_observable(kind: SpectrumKind, grid: torch.Tensor, model: MeasurementModel | None = None, *,
-                        cutoff: float | None = None):
+                        cutoff: float | None = None, isotopes=None):
     """``structures -> (S, K)``: ``kind`` on ``grid`` as the measurement ``model`` would record it.
 
     Args:
@@ -132,19 +132,20 @@ def measured_observable(kind: SpectrumKind, grid: torch.Tensor, model: Measureme
         grid: (K,) target grid (uniform for r and θ kinds).
         model: measurement effects (None: the kind's plain observable).
         cutoff: ADF neighbour cutoff (Å) or S(Q) Debye cutoff.
+        isotopes: neutron kinds: {element: isotope name or b in fm} (:meth:`SpectrumKind.compute`).
     """
     model = model or MeasurementModel()
     model.check_kind(kind)
     plain = model.qmax is None and model.qdamp == 0 and model.biso == 0 and model.qbroad == 0
     if plain:
-        return kind.observable(grid, smearing=model.smearing, cutoff=cutoff)
+        return kind.observable(grid, smearing=model.smearing, cutoff=cutoff, isotopes=isotopes)
     if kind.x_name == "Q":
         rc = SQ_CUTOFF if cutoff is None else cutoff
 
         def q_observable(structures: Structures) -> torch.Tensor:
             q = grid.to(dtype=structures.dtype, device=structures.device)
             sf = structure_factor(structures, q, radiation=kind.radiation, cutoff=rc, window="lorch",
-                                  biso=model.biso, qbroad=model.qbroad)
+                                  biso=model.biso, qbroad=model.qbroad, isotopes=isotopes or None)
             return sf.s if kind.quantity == "sq" else sf.f
 
         return q_observable

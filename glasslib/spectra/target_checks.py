@@ -20,7 +20,14 @@ check           what it asks                                                  ki
                 2θ and S(Q)-as-g(r) files fail it)
 ``overlap``     the target's grid overlaps what the model cell can represent  every kind
                 (r < L/2, Q > 2π/L) and the kind's grid for xanes/exafs
+``grid``        at least :data:`MIN_POINTS` distinct x values, with a median  every kind
+                step no coarser than :data:`MAX_MEDIAN_STEP` (a curve of a
+                few points, linearly interpolated, is not the measured one)
 ==============  ===========================================================  ===================
+
+Grids that are not sorted are sorted when read, and duplicate x values (vertical steps of a
+digitized curve) are averaged when interpolated (:func:`glasslib.spectra.measured.to_grid`);
+neither is an error. docs/errors.md lists every refusal.
 
 The thresholds are deliberately loose (measured curves carry termination ripples, noise and
 normalisation errors); tests/test_target_checks.py runs them on every measured file under
@@ -40,7 +47,12 @@ from glasslib.core.errors import InputError
 from glasslib.spectra.form_factors import atomic_number
 
 #: every check, by the name ``--skip-check`` takes
-CHECKS = ("baseline", "low-r", "peak", "overlap")
+CHECKS = ("baseline", "low-r", "peak", "overlap", "grid")
+#: fewest distinct grid points a target may have
+MIN_POINTS = 10
+#: coarsest median grid step by abscissa (r Å, Q and k Å⁻¹, θ degrees, XANES grid index); the
+#: shipped digitized curves have median steps of 0.02–0.07
+MAX_MEDIAN_STEP = {"r": 0.25, "Q": 0.5, "theta": 5.0, "k": 0.5, "index": 5.0}
 #: grid extent beyond which the high end must show the limit: r (Å), Q (Å⁻¹)
 BASELINE_FROM = {"r": 6.0, "Q": 10.0}
 #: allowed |mean − limit| over the last quarter: g and S (absolute), G and F (fraction of max |y|)
@@ -122,6 +134,20 @@ def _peak(target, x: np.ndarray, y: np.ndarray, d: tuple[float, float]) -> None:
               f"expected for this composition{hint}")
 
 
+def _grid(target, x: np.ndarray) -> None:
+    distinct = np.unique(x)
+    if distinct.size < MIN_POINTS:
+        _fail(target, "grid", f"only {distinct.size} distinct x value{'s' if distinct.size != 1 else ''}; a target needs "
+              f"at least {MIN_POINTS}")
+    axis = target.spectrum_kind.x_name
+    step = float(np.median(np.diff(distinct)))
+    limit = MAX_MEDIAN_STEP.get(axis)
+    if limit is not None and step > limit:
+        unit = target.spectrum_kind.x_unit
+        _fail(target, "grid", f"its median step of {step:.3g} {unit} is coarser than {limit:g} {unit}: too coarse to "
+              "resolve the peaks (interpolating it would fit a different curve)")
+
+
 def check_overlap(target, box: float | None = None) -> None:
     """The ``overlap`` check: enough of the target's grid is representable in a cubic cell of
     edge ``box`` (Å) and, for surrogate kinds, inside the kind's own grid."""
@@ -167,6 +193,8 @@ def check_target(target, composition: Mapping | Iterable | None = None, *, skip:
     d = pair_distance_range(composition)
     if "peak" not in skip:  # first: its message names the unit to use
         _peak(target, x, y, d)
+    if "grid" not in skip:  # before the others, which need a curve to look at
+        _grid(target, x)
     if "baseline" not in skip:
         _baseline(target, x, y)
     if "low-r" not in skip:

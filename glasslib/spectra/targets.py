@@ -29,6 +29,7 @@ import torch
 
 from glasslib.core.errors import InputError
 from glasslib.core.structures import Structures, read_structures
+from glasslib.spectra.form_factors import atomic_number, element_symbol, neutron_scattering_lengths
 from glasslib.spectra.kinds import KINDS, SpectrumKind, get_kind
 from glasslib.spectra.measured import MeasuredSpectrum, read_spectrum, to_grid
 from glasslib.spectra.measurement import MeasurementModel, measured_observable
@@ -52,6 +53,9 @@ class Target:
         measurement: what the measurement did to the curve (Q_max termination, Lorch, damping,
             B_iso, broadening, smearing), applied to the simulated spectrum before it is
             compared (:mod:`glasslib.spectra.measurement`); None: the kind's plain observable.
+        isotopes: neutron kinds: ``((element, isotope or b in fm), ...)`` where the sample's
+            isotopes differ from natural abundance, e.g. ``(("H", "D"),)`` for heavy water; a
+            mapping is accepted. The simulated curve and a ``.mint01`` conversion both use them.
     """
 
     kind: str
@@ -61,6 +65,7 @@ class Target:
     cutoff: float | None = None
     source: str | None = None
     measurement: MeasurementModel | None = None
+    isotopes: tuple[tuple[str, str | float], ...] | None = None
 
     def __post_init__(self):
         where = self.source
@@ -73,6 +78,7 @@ class Target:
                 object.__setattr__(self, "measurement", None)
         if self.kind not in KINDS:
             raise InputError(f"unknown target kind {self.kind!r}; expected one of {', '.join(KINDS)}", where)
+        object.__setattr__(self, "isotopes", _isotope_pairs(self.isotopes, self.spectrum_kind, where))
         x, y = np.asarray(self.x, dtype=float), np.asarray(self.y, dtype=float)
         if x.ndim != 1 or x.shape != y.shape:
             raise InputError(f"target x and y must be one-dimensional and of equal length, got {x.shape} and {y.shape}", where)
@@ -129,8 +135,7 @@ class Target:
             return self
         x = np.asarray(self.x)
         s = to_grid(self.spectrum(), np.linspace(x.min(), x.max(), x.size))
-        return Target(self.kind, tuple(s.x.tolist()), tuple(s.y.tolist()), self.sigma, self.cutoff, self.source,
-                      self.measurement)
+        return replace(self, x=tuple(s.x.tolist()), y=tuple(s.y.tolist()))
 
     def observable(self, *, smearing: float | None = None, dtype=torch.float64, device=None):
         """``structures -> (S, K)`` of this target's kind on its grid (must be uniform for r and θ
@@ -140,11 +145,18 @@ class Target:
         cutoff = self.cutoff if self.spectrum_kind.needs_cutoff else None
         if self.measurement is not None:
             model = self.measurement if smearing is None else replace(self.measurement, smearing=smearing)
-            return measured_observable(self.spectrum_kind, grid, model, cutoff=cutoff)
+            return measured_observable(self.spectrum_kind, grid, model, cutoff=cutoff, isotopes=self.isotope_map)
         options = {"smearing": smearing}
         if cutoff is not None:
             options["cutoff"] = cutoff
+        if self.isotopes:
+            options["isotopes"] = self.isotope_map
         return self.spectrum_kind.observable(grid, **options)
+
+    @property
+    def isotope_map(self) -> dict | None:
+        """:attr:`isotopes` as ``{element: isotope or b}`` (None when natural)."""
+        return dict(self.isotopes) if self.isotopes else None
 
     def values(self, *, dtype=torch.float64, device=None) -> torch.Tensor:
         """(K,) y as a tensor."""
@@ -153,24 +165,25 @@ class Target:
     @classmethod
     def from_structures(cls, kind: str, structures: Structures, grid=None, *, smearing: float | None = None,
                         cutoff: float | None = None, sigma: float | None = None, source: str | None = None,
-                        measurement: MeasurementModel | None = None) -> "Target":
+                        measurement: MeasurementModel | None = None, isotopes=None) -> "Target":
         """Mean spectrum of ``structures`` (computed in their dtype and device, without gradient)
         on ``grid`` (default: the kind's) as a target; with ``measurement``, as that measurement
-        would record it (and the target carries the model)."""
+        would record it (and the target carries the model); ``isotopes`` as :attr:`isotopes`."""
         spec = get_kind(kind)
+        pairs = _isotope_pairs(isotopes, spec, source)
         if spec.needs_cutoff and cutoff is None:
             raise InputError("an ADF target needs a positive neighbour cutoff (Å)", source)
         x = spec.default_grid(dtype=structures.dtype, device=structures.device) if grid is None else \
             torch.as_tensor(grid).to(dtype=structures.dtype, device=structures.device)
         with torch.no_grad():
             if measurement is None or not measurement.given():
-                y = spec.compute(structures, x, smearing=smearing, cutoff=cutoff)
+                y = spec.compute(structures, x, smearing=smearing, cutoff=cutoff, isotopes=dict(pairs or ()))
             else:
                 model = measurement if smearing is None else replace(measurement, smearing=smearing)
-                y = measured_observable(spec, x, model, cutoff=cutoff)(structures)
+                y = measured_observable(spec, x, model, cutoff=cutoff, isotopes=dict(pairs or ()))(structures)
             y = y.reshape(structures.n_systems, -1).mean(0)
         return cls(kind, tuple(x.double().cpu().tolist()), tuple(y.double().cpu().tolist()), sigma, cutoff, source,
-                   measurement)
+                   measurement, pairs)
 
 
 def is_structure_file(path: str | os.PathLike) -> bool:
@@ -184,7 +197,8 @@ def read_target(path: str | os.PathLike, kind: str, *, sigma: float | None = Non
                 grid=None, smearing: float | None = None, species_map=None,
                 energy_map: tuple[float, float] | None = None, columns: tuple[int, int] | None = None,
                 skip_rows: int = 0, wavelength: float | None = None, k_weight: int = 0,
-                measurement: MeasurementModel | None = None, skip_checks: Iterable[str] = ()) -> Target:
+                measurement: MeasurementModel | None = None, skip_checks: Iterable[str] = (),
+                isotopes: Mapping[str, str | float] | None = None) -> Target:
     """Read a target of ``kind`` from a spectrum file or from structures (module docstring).
 
     Args:
@@ -208,6 +222,8 @@ def read_target(path: str | os.PathLike, kind: str, *, sigma: float | None = Non
         measurement: the measurement model of the target (:class:`Target`).
         skip_checks: sanity checks to leave out (:data:`glasslib.spectra.target_checks.CHECKS`;
             ``"all"`` for none). Spectrum files are checked; structure files are not.
+        isotopes: neutron kinds: {element: isotope name or b in fm} of the sample (:attr:`Target.isotopes`);
+            also used to convert a ``.mint01`` file.
     """
     spec = get_kind(kind)
     path = Path(path)
@@ -218,7 +234,7 @@ def read_target(path: str | os.PathLike, kind: str, *, sigma: float | None = Non
     if is_structure_file(path):
         structures = read_structures(path, species_map=species_map)
         return Target.from_structures(kind, structures, grid, smearing=smearing, cutoff=cutoff, sigma=sigma,
-                                      source=str(path), measurement=measurement)
+                                      source=str(path), measurement=measurement, isotopes=isotopes)
     if path.suffix.lower() == ".mint01" and spec.radiation != "neutron":
         raise InputError(f"a Gudrun .mint01 file holds neutron data; use an sq-neutron or fq-neutron kind, not {kind}", path)
     quantity = spec.quantity if spec.radiation is None else f"{spec.quantity}-{spec.radiation}"
@@ -238,11 +254,37 @@ def read_target(path: str | os.PathLike, kind: str, *, sigma: float | None = Non
             extra["columns"] = tuple(columns)
     if (columns is not None or skip_rows) and "skip_rows" not in extra:
         raise InputError(f"column and row selection apply to plain text targets, not to a {kind} file like this one", path)
+    pairs = _isotope_pairs(isotopes, spec, path)
+    if pairs and path.suffix.lower() == ".mint01":
+        extra["isotopes"] = dict(pairs)
     measured = read_spectrum(path, quantity, x_unit=x_unit, composition=composition, **extra)
     if measured.x.numel() == 0:
         raise InputError("empty target (no data points)", path)
-    target = Target(kind, tuple(measured.x.tolist()), tuple(measured.y.tolist()), sigma, cutoff, str(path), measurement)
+    target = Target(kind, tuple(measured.x.tolist()), tuple(measured.y.tolist()), sigma, cutoff, str(path), measurement,
+                    pairs)
     skip = set(skip_checks)
     if "all" not in skip:
         check_target(target, composition, skip=skip)
     return target
+
+
+def _isotope_pairs(isotopes, kind: SpectrumKind, where) -> tuple[tuple[str, str | float], ...] | None:
+    """``isotopes`` (a mapping, or pairs as a record holds them) as sorted ``(symbol, value)`` pairs,
+    each checked by the scattering-length table; None for none. One-line error for a kind that is
+    not neutron scattering or an unknown isotope."""
+    if not isotopes:
+        return None
+    items = isotopes.items() if isinstance(isotopes, Mapping) else isotopes
+    if kind.radiation != "neutron":
+        raise InputError(f"isotopes apply to neutron targets, not {kind.name}", where)
+    pairs = []
+    for element, value in items:
+        try:
+            symbol = element_symbol(atomic_number(element))
+            neutron_scattering_lengths([symbol], isotopes={symbol: value})
+        except InputError as err:
+            raise InputError(str(err), where) from None
+        if any(symbol == s for s, _ in pairs):
+            raise InputError(f"isotopes given twice for {symbol}", where)
+        pairs.append((symbol, value if isinstance(value, str) else float(value)))
+    return tuple(sorted(pairs, key=lambda p: p[0]))

@@ -9,11 +9,12 @@ Data (``data/a-C/hsu2024_dgp``, data/PROVENANCE.md): 216-atom periodic a-C cells
 0..99; the energy axis is not given). The split is the source repository's own: 25 training and
 5 test cells. The recipe (:data:`MODEL`, :data:`TRAIN`) trains on the 25 training cells and
 measures the test cells once; its settings were chosen on a validation split of the training
-cells (:data:`VALIDATION_CELLS`), never on the test cells.
+cells (:data:`VALIDATION_CELLS`, :func:`validate`), never on the test cells.
 
-Training is seeded and deterministic on one CPU thread: the initial weights and the per-member
-shuffles come from one ``torch.Generator`` seeded with :attr:`TrainConfig.seed`; the loss is
-the mean squared error of the per-atom spectra, summed over the ensemble members.
+Training is seeded and deterministic on one CPU thread: the initial weights, the per-member
+shuffles and the dropout masks come from one ``torch.Generator`` seeded with
+:attr:`TrainConfig.seed`; the loss is the mean squared error of the per-atom spectra, summed over
+the ensemble members.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import json
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -53,16 +54,26 @@ class TrainConfig:
         epochs: passes over the training absorbers (each member shuffles on its own).
         batch_size: absorbers per step and member.
         lr: peak learning rate of the one-cycle schedule (AdamW); weight_decay: AdamW's.
-        seed: seed of the generator of the initial weights and the shuffles.
+        dropout: probability of zeroing a hidden unit during training (0: none).
+        seed: seed of the generator of the initial weights, the shuffles and the dropout masks.
         exclude: training cells (file stems) left out, e.g. :data:`VALIDATION_CELLS`.
     """
 
-    epochs: int = 100
+    epochs: int = 300
     batch_size: int = 128
     lr: float = 2e-3
     weight_decay: float = 1e-4
+    dropout: float = 0.1
     seed: int = 0
     exclude: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "exclude", tuple(self.exclude))
+        if not (isinstance(self.epochs, int) and self.epochs >= 1 and isinstance(self.batch_size, int) and self.batch_size >= 1):
+            raise InputError(f"xanes training needs positive integer epochs and batch_size, got {self.epochs}, {self.batch_size}")
+        if not (0 <= self.dropout < 1 and self.lr > 0 and self.weight_decay >= 0):
+            raise InputError(f"xanes training needs 0 <= dropout < 1, lr > 0, weight_decay >= 0, got {self.dropout}, {self.lr}, "
+                             f"{self.weight_decay}")
 
     def to_dict(self) -> dict:
         return {**asdict(self), "exclude": list(self.exclude)}
@@ -159,7 +170,8 @@ def train_xanes_surrogate(model_config: XanesConfig = MODEL, train_config: Train
         loss_sum = 0.0
         for b in range(0, n, bs):
             idx = perm[:, b:b + bs]
-            loss = ((model.members(x[idx]) - y[idx]) ** 2).mean(dim=(1, 2)).sum()
+            pred = model.members(x[idx], dropout=train_config.dropout, generator=gen)
+            loss = ((pred - y[idx]) ** 2).mean(dim=(1, 2)).sum()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -191,7 +203,9 @@ def _rmse(pred: torch.Tensor, true: torch.Tensor) -> float:
 def accuracy(model: XanesSurrogate, names: list[str], structures: Structures, spectra: torch.Tensor,
              baseline: torch.Tensor | None = None) -> dict:
     """Per-atom and structure-averaged RMSE and R² (:func:`_r2`) of ``model`` against per-atom
-    ``spectra`` (n_atoms, P); with ``baseline`` (P,), the RMSEs of that constant spectrum too."""
+    ``spectra`` (n_atoms, P); the structure-averaged RMSE also as a fraction of the largest value
+    of the computed structure spectra (``rmse_over_max``); with ``baseline`` (P,), the RMSEs of
+    that constant spectrum too."""
     model = copy.deepcopy(model).to(dtype=structures.dtype)  # the caller's model keeps its dtype
     with torch.no_grad():
         pred, index = model.per_atom(structures)
@@ -206,7 +220,8 @@ def accuracy(model: XanesSurrogate, names: list[str], structures: Structures, sp
         out = {
             "cells": len(names), "absorbers": int(index.numel()),
             "per_atom": {"rmse": _rmse(pred, true), "r2": _r2(pred, true)},
-            "structure": {"rmse": _rmse(ps, ts), "r2": _r2(ps, ts), "max_abs": float((ps - ts).abs().max())},
+            "structure": {"rmse": _rmse(ps, ts), "r2": _r2(ps, ts), "max_abs": float((ps - ts).abs().max()),
+                          "rmse_over_max": _rmse(ps, ts) / float(ts.max())},
             "per_cell_rmse": {n: _rmse(ps[i], ts[i]) for i, n in enumerate(names)},
         }
         if baseline is not None:
@@ -240,6 +255,18 @@ def evaluate(model: XanesSurrogate, split: str = "test", *, root: str | Path | N
     return out
 
 
+def validate(model_config: XanesConfig = MODEL, train_config: TrainConfig = TRAIN, *,
+             root: str | Path | None = None, log=None) -> dict:
+    """The validation that chose the recipe's settings: train on the training cells without
+    :data:`VALIDATION_CELLS`, then :func:`accuracy` on those cells (the test cells are not read),
+    plus ``seconds`` of that fit."""
+    others = tuple(c.stem for c, _ in xanes_files("train", root) if c.stem not in VALIDATION_CELLS)
+    model = train_xanes_surrogate(model_config, replace(train_config, exclude=VALIDATION_CELLS), root=root, log=log)
+    names, structures, spectra = read_xanes_set("train", root=root, exclude=others)
+    out = accuracy(model, names, structures, spectra)
+    return {**out, "seconds": model.train_info["seconds"]}
+
+
 def _distance_signature(structures: Structures, cutoff: float) -> list[torch.Tensor]:
     """Sorted pair distances up to ``cutoff`` (Å, images included) of each structure."""
     out = []
@@ -269,23 +296,33 @@ def duplicate_cells(split: str, *, root: str | Path | None = None, cutoff: float
 
 def evaluate_crystals(model: XanesSurrogate, *, root: str | Path | None = None) -> dict:
     """Shape agreement on the crystalline references (diamond, graphite; outside the amorphous
-    training distribution, and their spectra are on another intensity scale): the ratio of mean
-    intensities (reference / prediction) and the Pearson r of the structure spectra."""
+    training distribution, and their spectra are on another intensity scale): for each crystal the
+    ratio of mean intensities (reference / prediction), the Pearson r of its predicted structure
+    spectrum with its own reference (``pearson_r``) and with each reference (``pearson_r_with``),
+    and ``told_apart``: each prediction correlates better with its own reference than with the
+    other crystal's."""
     root = Path(root) if root is not None else data_dir() / DATA
     model = copy.deepcopy(model).double()
-    out = {}
-    for name in ("diamond", "graphite"):
+    names = ("diamond", "graphite")
+    pred, true = {}, {}
+    for name in names:
         s = read_structures(root / "poscar" / "misc" / f"{name}.vasp")
-        true = torch.as_tensor(read_per_atom_spectra(root / "xanes" / "misc" / f"{name}.csv", s.n_atoms)).mean(0)
+        true[name] = torch.as_tensor(read_per_atom_spectra(root / "xanes" / "misc" / f"{name}.csv", s.n_atoms)).mean(0)
         with torch.no_grad():
-            pred = model(s)[0]
-        r = torch.corrcoef(torch.stack([pred, true]))[0, 1]
-        out[name] = {"intensity_ratio": float(true.mean() / pred.mean()), "pearson_r": float(r)}
+            pred[name] = model(s)[0]
+
+    def pearson(a, b):
+        return float(torch.corrcoef(torch.stack([a, b]))[0, 1])
+
+    out = {name: {"intensity_ratio": float(true[name].mean() / pred[name].mean()),
+                  "pearson_r": pearson(pred[name], true[name]),
+                  "pearson_r_with": {ref: pearson(pred[name], true[ref]) for ref in names}} for name in names}
+    out["told_apart"] = all(out[n]["pearson_r_with"][n] > out[n]["pearson_r_with"][o] for n, o in (names, names[::-1]))
     return out
 
 
 # ---------------------------------------------------------------- the recipe
-def _card(model: XanesSurrogate, test: dict, train: dict, crystals: dict, ckpt: Path, root: Path) -> str:
+def _card(model: XanesSurrogate, test: dict, train: dict, crystals: dict, valid: dict, ckpt: Path, root: Path) -> str:
     info, cfg = model.train_info, model.config
     dc = cfg.descriptor
     size_mb = ckpt.stat().st_size / 1e6
@@ -294,6 +331,8 @@ def _card(model: XanesSurrogate, test: dict, train: dict, crystals: dict, ckpt: 
     repeats = ", ".join(f"test {a} = train {b}" for a, b in test["repeats_of_train"].items()) or "none"
     train_repeats = ", ".join(f"{a} = {b}" for a, b in train["repeats_of_train"].items()) or "none"
     ind = test.get("without_repeats")
+    ind_ratio = "no repeats" if ind is None else f"{ind['structure']['rmse_over_max']:.1%} without repeats"
+    with_ = {n: crystals[n]["pearson_r_with"] for n in ("diamond", "graphite")}
     independent = "" if ind is None else (
         f"| per atom, without repeats ({ind['cells']} cells) | {ind['per_atom']['rmse']:.4f} | {ind['per_atom']['r2']:.3f} | |\n"
         f"| structure-averaged, without repeats | {ind['structure']['rmse']:.4f} | {ind['structure']['r2']:.3f} | |\n")
@@ -307,9 +346,13 @@ mean over its carbon atoms. The `xanes` spectrum kind (`glass spectra --kind xan
 
 * descriptor (`glasslib.spectra.xanes_features`): {dc.n_radial} radial Gaussians (σ {dc.radial_width} Å,
   {dc.radial_min}–{dc.cutoff} Å, smooth cutoff {dc.cutoff} Å over {dc.cutoff_width} Å) and {dc.n_angular} Gaussians in
-  cos θ (σ {dc.angular_width}) over bonds shorter than {dc.bond_cutoff} Å (switch {dc.bond_width} Å), plus
-  {dc.order - 1} orders of sums over the bonded neighbours: {dc.size} numbers per atom, periodic, invariant to
-  rotations, translations and permutations, differentiable w.r.t. positions.
+  cos θ (σ {dc.angular_width}) over bonds shorter than {dc.bond_cutoff} Å (switch {dc.bond_width} Å); many-body terms
+  resolved by the soft coordination number of the atom and of its neighbours ({dc.n_coordination} Gaussians centred at
+  {dc.coordination_min}–{dc.coordination_min + dc.n_coordination - 1}, σ {dc.coordination_width}): bond angles by the neighbours' coordination, angles at the
+  neighbours, torsions along every bond ({dc.n_dihedral} Gaussians in cos φ), coordination shells out to the cutoff,
+  and the planarity and mutual alignment of the atoms' bond planes (the π-orbital orientation); plus {dc.order - 1}
+  orders of sums over the bonded neighbours: {dc.size} numbers per atom, periodic, invariant to rotations,
+  translations and permutations, differentiable w.r.t. positions.
 * network: ensemble of {cfg.n_members} MLPs ({cfg.n_layers} × {cfg.hidden} SiLU), averaged; inputs standardised with the
   training mean and standard deviation.
 
@@ -319,17 +362,20 @@ mean over its carbon atoms. The `xanes` spectrum kind (`glass spectra --kind xan
   computed per-atom C K-edge XANES (100 points per atom).
 * split: the source repository's own, {train['cells']} training cells ({train['absorbers']} absorbers) and
   {test['cells']} test cells ({test['absorbers']} absorbers). The settings were chosen on a validation split of the
-  training cells ({', '.join(VALIDATION_CELLS)} held out); the test cells were measured once, for this card.
+  training cells ({', '.join(VALIDATION_CELLS)} held out: `glasslib.spectra.xanes.validate`); the test cells were
+  measured once, for this card. The declared recipe on that split: per-atom R² {valid['per_atom']['r2']:.3f} (RMSE
+  {valid['per_atom']['rmse']:.4f}), structure-averaged RMSE {valid['structure']['rmse']:.4f} ({valid['cells']} validation cells,
+  {valid['absorbers']} absorbers; that fit took {valid['seconds']:.0f} s).
 * SHA-256 (`glasslib.spectra.xanes.data_sha256`: every cell and spectrum file of the split):
   train `{model.data_sha256['train']}`, test `{model.data_sha256['test']}`.
 
 ## Training
 
 * AdamW, one-cycle learning rate (peak {info['train_config']['lr']}), weight decay
-  {info['train_config']['weight_decay']}, {info['train_config']['epochs']} epochs, batches of
+  {info['train_config']['weight_decay']}, dropout {info['train_config']['dropout']} on the hidden units, {info['train_config']['epochs']} epochs, batches of
   {info['train_config']['batch_size']} absorbers per member, seed {info['train_config']['seed']}, float32.
 * wall time {info['seconds']:.0f} s (descriptors and training) on {info['threads']} CPU thread of this machine
-  while other jobs shared its two cores (torch {info['torch']}); final training MSE {info['final_mse']:.2e}.
+  (two cores, which other jobs may have shared; torch {info['torch']}); final training MSE {info['final_mse']:.2e}.
 * rebuild: `{REBUILD}` (the declared recipe: `MODEL` and `TRAIN` in `glasslib/spectra/xanes.py`;
   bit-identical weights need the same machine and torch build).
 
@@ -342,6 +388,9 @@ R² = 1 − Σ(ŷ − y)² / Σ(y − ȳ)², ȳ the mean test spectrum at each g
 | per atom ({test['absorbers']} spectra × 100 points) | {test['per_atom']['rmse']:.4f} | {test['per_atom']['r2']:.3f} | {base['per_atom_rmse']:.4f} |
 | structure-averaged ({test['cells']} spectra × 100 points) | {test['structure']['rmse']:.4f} | {test['structure']['r2']:.3f} | {base['structure_rmse']:.4f} |
 {independent}
+Structure-averaged RMSE over the largest value of the computed test structure spectra:
+{test['structure']['rmse_over_max']:.1%} ({ind_ratio}).
+
 Repeated cells (`glasslib.spectra.xanes.duplicate_cells`: identical sorted pair distances, i.e. the same
 structure with its atoms reordered): {repeats}; within the training split: {train_repeats}. A test cell that
 repeats a training cell is not held out; the rows "without repeats" leave it out.
@@ -359,9 +408,15 @@ coordination statistics it shares) is far from the prediction too.
 
 Crystalline references (`xanes/misc`, outside the amorphous training distribution): their computed spectra are
 on another intensity scale (mean intensity {crystals['diamond']['intensity_ratio']:.3f} × the prediction's for
-diamond, {crystals['graphite']['intensity_ratio']:.3f} × for graphite), so only the shape is compared: Pearson r of
-the structure spectra {crystals['diamond']['pearson_r']:.2f} (diamond), {crystals['graphite']['pearson_r']:.2f}
-(graphite).
+diamond, {crystals['graphite']['intensity_ratio']:.3f} × for graphite), so only the shape is compared, by the Pearson r
+of the structure spectra:
+
+| prediction | r with the diamond reference | r with the graphite reference |
+|---|---|---|
+| diamond | {with_['diamond']['diamond']:.3f} | {with_['diamond']['graphite']:.3f} |
+| graphite | {with_['graphite']['diamond']:.3f} | {with_['graphite']['graphite']:.3f} |
+
+Told apart (each prediction closer in shape to its own reference than to the other's): {'yes' if crystals['told_apart'] else 'no'}.
 
 Limits: trained on pure carbon at 1.5–3.5 g/cm³ only (other elements are refused); individual atoms'
 spectra are far less certain than structure means; a measured spectrum must be mapped onto the index grid and
@@ -377,16 +432,22 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     root = args.data if args.data is not None else data_dir() / DATA
-    model = train_xanes_surrogate(MODEL, TRAIN, root=root, log=lambda m: print(m, flush=True))
+
+    def log(message: str) -> None:
+        print(message, flush=True)
+
+    valid = validate(MODEL, TRAIN, root=root, log=lambda m: log(f"validation fit, {m}"))
+    log(f"validation cells: per-atom R² {valid['per_atom']['r2']:.4f}")
+    model = train_xanes_surrogate(MODEL, TRAIN, root=root, log=log)
     test, train, crystals = evaluate(model, "test", root=root), evaluate(model, "train", root=root), \
         evaluate_crystals(model, root=root)
     model.train_info = {**model.train_info, "test": test, "train_accuracy": {k: train[k] for k in ("per_atom", "structure")},
-                        "crystals": crystals}
+                        "crystals": crystals, "validation": {k: valid[k] for k in ("cells", "absorbers", "per_atom", "structure")}}
     ckpt = model.save(args.out / "checkpoint.pt")
     config = {"model": MODEL.to_dict(), "train": TRAIN.to_dict(), "data": repo_relative(root),
               "data_sha256": model.data_sha256, "rebuild": REBUILD}
     atomic_write_text(args.out / "config.json", json.dumps(config, indent=2) + "\n")
-    atomic_write_text(args.out / "model_card.md", _card(model, test, train, crystals, ckpt, root))
+    atomic_write_text(args.out / "model_card.md", _card(model, test, train, crystals, valid, ckpt, root))
     print(json.dumps({"seconds": model.train_info["seconds"], "test": {k: test[k] for k in ("per_atom", "structure")}}))
     return 0
 

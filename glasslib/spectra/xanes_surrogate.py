@@ -112,15 +112,25 @@ class XanesSurrogate(nn.Module):
         self.train_info: dict = {}
 
     # ------------------------------------------------------------------ network
-    def members(self, features: torch.Tensor) -> torch.Tensor:
+    def members(self, features: torch.Tensor, *, dropout: float = 0.0,
+                generator: torch.Generator | None = None) -> torch.Tensor:
         """(K, B, P) spectra of every member from standardised descriptors, (B, F) shared by the
-        members or (K, B, F) one batch per member (training)."""
+        members or (K, B, F) one batch per member (training).
+
+        ``dropout`` > 0 (training only) zeroes each hidden unit with that probability and scales
+        the rest by 1/(1 − dropout); the masks are drawn from ``generator`` (required then, so
+        that training stays seeded)."""
+        if dropout > 0 and generator is None:
+            raise InputError("xanes surrogate dropout needs an explicit generator")
         h = features
         last = len(self.weights) - 1
         for layer, (w, b) in enumerate(zip(self.weights, self.biases)):
             h = torch.einsum("bf,kfo->kbo", h, w) + b if h.ndim == 2 else torch.baddbmm(b, h, w)
             if layer < last:
                 h = nn.functional.silu(h)
+                if dropout > 0:
+                    keep = torch.rand(h.shape, generator=generator, dtype=h.dtype, device=generator.device) >= dropout
+                    h = h * keep.to(h.device) / (1.0 - dropout)
         return h
 
     def standardize(self, descriptors: torch.Tensor) -> torch.Tensor:

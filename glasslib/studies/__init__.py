@@ -14,6 +14,7 @@ module                      notebook / figure
 :mod:`.glass_asi`           03: the GLASS a-Si prior, unconditional and guided samples
 :mod:`.prior_cards`         04: quality cards of every shipped prior
 :mod:`.xas`                 05: XANES and EXAFS surrogates, XANES-guided a-C samples
+:mod:`.measured_data`       06: measured spectra inverted by GLASS and by RMC at equal wall time
 :mod:`.reference_data`      the measured and reference data several studies compare with
 ==========================  ==========================================================
 

@@ -38,6 +38,7 @@ from glasslib.analysis import error_diversity, rmse, spectral_diversity
 from glasslib.analysis.bonds import bond_graph
 from glasslib.analysis.descriptors import bond_angles
 from glasslib.analysis.sulfur_network import sulfur_rings
+from glasslib.analysis.water import water_intact_fraction
 from glasslib.core.atomic_io import write_marked_section
 from glasslib.core.formula import parse_formula
 from glasslib.core.geometry import pair_distances
@@ -239,16 +240,6 @@ def angle_stats(graphs, triple: str) -> dict:
 
 def sp3_fraction(x: Structures, card: Card) -> float:
     return float(np.mean(np.concatenate([g.degree == 4 for g in bonded(x, card)])))
-
-
-def water_intact_fraction(x: Structures, r_oh: float = 1.2) -> float:
-    """Fraction of O atoms with exactly two H within ``r_oh`` Å."""
-    x = x.to(device="cpu", dtype=torch.float64)
-    d, i, j, _ = pair_distances(x, r_oh)
-    zi, zj = x.species[i], x.species[j]
-    o_of = torch.cat([i[(zi == 8) & (zj == 1)], j[(zj == 8) & (zi == 1)]])
-    counts = torch.bincount(o_of, minlength=x.n_atoms)[x.species == 8]
-    return float((counts == 2).double().mean())
 
 
 def criteria(x: Structures, card: Card, ref_partials: dict[str, torch.Tensor], elements) -> dict:
