@@ -23,18 +23,15 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
 import torch
-from ase.data import atomic_numbers
 
 from glasslib.analysis.fit_report import fit_report
 from glasslib.analysis.water import water_intact_fraction
-from glasslib.core.formula import atom_counts, parse_formula
 from glasslib.core.geometry import neighbor_pairs
 from glasslib.core.paths import data_dir, figures_dir
 from glasslib.core.structures import Structures, concatenate
-from glasslib.core.units import atomic_masses, cubic_box_length
-from glasslib.diffusion.generate import GuidanceTerm, SampleConfig, generate
+from glasslib.diffusion.generate import GuidanceTerm, SampleConfig, cell_contents, generate
+from glasslib.diffusion.training import load_checkpoint
 from glasslib.plotting import label_panel
 from glasslib.rmc import RMC, RMCConfig, random_start
 from glasslib.spectra.kinds import KINDS
@@ -108,13 +105,6 @@ def read_case_target(case: MeasuredCase, box: float) -> Target:
     return replace(full, x=tuple(x for x, _ in keep), y=tuple(y for _, y in keep))
 
 
-def _box(case: MeasuredCase, atoms: int) -> float:
-    """Edge (Å) of the cube of ``atoms`` atoms of the case's formula at its density."""
-    counts = atom_counts(parse_formula(case.formula), atoms)
-    masses = np.concatenate([np.full(n, atomic_masses()[atomic_numbers[el]]) for el, n in counts.items()])
-    return cubic_box_length(masses, case.density)
-
-
 @dataclass
 class CaseResult:
     """Ensembles (``prior``, ``glass``, ``rmc``), their wall times (s) and the target of one case."""
@@ -127,13 +117,14 @@ class CaseResult:
 
 def run_case(case: MeasuredCase, *, n: int, steps: int, atoms: int, seed: int = 0, device="cpu") -> CaseResult:
     """Sample the prior, the guided ensemble and the equal-wall-time RMC fit of one case."""
-    target = read_case_target(case, _box(case, atoms))
     config = SampleConfig(n=n, atoms=atoms, density=case.density, composition=case.formula, seed=seed, steps=steps,
                           guidance_step=GUIDANCE_STEP, device=str(device))
+    prior = load_checkpoint(case.checkpoint, device)
+    target = read_case_target(case, cell_contents(prior, config).box)
     ensembles, seconds = {}, {}
     for name, terms in (("prior", []), ("glass", [GuidanceTerm(target)])):
         t0 = time.perf_counter()
-        ensembles[name] = generate(case.checkpoint, config, terms).structures.to(dtype=torch.float64, device="cpu")
+        ensembles[name] = generate(prior, config, terms).structures.to(dtype=torch.float64, device="cpu")
         seconds[name] = time.perf_counter() - t0
     per_structure = seconds["glass"] / n
     fits = []
