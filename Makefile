@@ -40,6 +40,10 @@ $(eval $(call notebook,03_glass_asi,figures/glass_asi.png))
 $(eval $(call notebook,04_priors,figures/priors.png))
 $(eval $(call notebook,05_xas,figures/xas.png))
 $(eval $(call notebook,06_measured_data,figures/measured_data.png))
+$(eval $(call notebook,07_asi_paracrystallinity,figures/asi_paracrystallinity.png))
+$(eval $(call notebook,08_mda_ice,figures/mda_ice.png))
+$(eval $(call notebook,09_benchmarks,figures/benchmarks.png))
+$(eval $(call notebook,10_sulfur_llpt,figures/sulfur_llpt.png))
 
 .DEFAULT_GOAL := figures
 .DELETE_ON_ERROR:

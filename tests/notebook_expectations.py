@@ -235,3 +235,100 @@ def check(name: str, summary: dict) -> list[str]:
         if not isinstance(value, (int, float)) or not low <= value <= high:
             failures.append(f"{name}: {where} = {value!r}, expected in [{low}, {high}]")
     return failures
+
+
+X = ("acceptance",)
+EXPECTED["07_asi_paracrystallinity"] = [
+    # the measured target as read (data only): Laaziri S(Q) on Q >= 1 Å⁻¹, no conversion (as in 06)
+    (("measured_target", "points"), 318, 318),
+    (("measured_target", "q_window", 0), 1.0, 1.1),
+    # reference crystallinity by OVITO IdentifyDiamond (observed 0.000 and 0.183): the SW melt-quench
+    # matrix has no diamond atoms; one 6.9 Å grain in 216 atoms (~70 grain atoms, 36 % before relaxation,
+    # its surface shell 'other') keeps 10-30 %; a lost grain or a wrong type count falls outside
+    (X + ("reference_fractions", 0), 0.0, 0.02),
+    (X + ("reference_fractions", 1), 0.08, 0.35),
+    (("groups", "melt-quench", "reference_crystallinity_mean"), 0.0, 0.02),
+    # 8-step samples of 64 atoms are liquid-like: no diamond atoms (observed 0.000)
+    (("groups", "unconditional", "crystallinity_median"), 0.0, 0.05),
+    # guidance by the measured S(Q) lowers Wright's R against it (observed 0.126 guided, 0.245 unguided)
+    (("groups", "measured", "r_factor_measured_of_mean"), 0.05, 0.20),
+    (("groups", "unconditional", "r_factor_measured_of_mean"), 0.15, 0.40),
+]
+
+
+EXPECTED["08_mda_ice"] = [
+    # ice Ih (builder, deterministic; records[6]): every H-bond ring hexagonal, second O–O shell at 4.5 Å,
+    # O–O bond 2.76 Å
+    (("records", 6, "ring_fractions", "6"), 1.0, 1.0),
+    (("records", 6, "goo_shell2_r_A"), 4.4, 4.6),
+    (("records", 6, "closest_oo_A"), 2.74, 2.78),
+    # the synthetic MDA target (smoke set: 2 random shear cycles; records[8]): labelled synthetic, denser than
+    # ice (observed 1.082 g/cm³), molecules whole
+    (("target", "synthetic"), 1, 1),
+    (("target", "density"), 1.0, 1.15),
+    (("records", 8, "synthetic"), 1, 1),
+    (("records", 8, "intact_molecules"), 1.0, 1.0),
+    # TIP4P/2005 LDA and HDA second shells (observed 4.55 Å / 1.39 and 1.21): HDA's is lower
+    (("acceptance", "goo_shell2_r_A", "LDA"), 4.3, 4.7),
+    (("acceptance", "goo_shell2_height", "LDA"), 1.2, 1.6),
+    (("acceptance", "goo_shell2_height", "HDA"), 1.05, 1.35),
+    # generated from ice Ih, 1 structure, 30 steps (observed: intact 0.81, E/D g_OO 1.14, X-ray 0.62, neutron
+    # 0.84; unguided from ice the g_OO E/D was 5.6)
+    (("acceptance", "intact_molecules"), 0.5, 1.0),
+    (("acceptance", "goo_shell2_r_A", "MDA-generated"), 4.1, 4.8),
+    (("acceptance", "error_vs_diversity", "goo", "error_over_diversity"), 0.3, 3.0),
+    (("acceptance", "error_vs_diversity", "sq-xray", "error_over_diversity"), 0.1, 3.0),
+    (("acceptance", "error_vs_diversity", "sq-neutron", "error_over_diversity"), 0.1, 3.0),
+]
+
+
+BC = ("claims",)
+BV = ("coverage", "a-Si")
+EXPECTED["09_benchmarks"] = [
+    # smoke: a-Si only, 64 atoms, 1 replica, 10 sampler steps. The grid is complete: 4 guided
+    # modalities for the conditional and both RMC methods, each evaluated on all 4 modalities
+    (BV + ("glass-conditional", "records"), 16, 16),
+    (BV + ("rmc-random", "records"), 16, 16),
+    (BV + ("rmc-liquid", "records"), 16, 16),
+    (BV + ("glass-unconditional", "records"), 4, 4),
+    (BV + ("rmc-liquid", "n_guided"), 4, 4),
+    # the held-out reference (data only; observed 4.33, 2.30 Å, 2.0 % of angles below 70°: a fast SW quench)
+    (("references", "a-Si", "coordination"), 4.25, 4.42),
+    (("references", "a-Si", "closest_pair_A"), 2.2, 2.4),
+    (("references", "a-Si", "angle_fraction_below_70"), 0.0, 0.05),
+    # g(r) RMSE to the reference mean (observed: 10-step prior 0.51, guided 0.26): guidance halves it
+    (BC + ("cond_beats_uncond", "a-Si/gr", "unconditional"), 0.35, 0.75),
+    (BC + ("cond_beats_uncond", "a-Si/gr", "conditional"), 0.12, 0.38),
+    # X-ray S(Q) RMSE (observed 0.127 prior, 0.021 guided)
+    (BC + ("cond_beats_uncond", "a-Si/sq-xray", "unconditional"), 0.06, 0.25),
+    (BC + ("cond_beats_uncond", "a-Si/sq-xray", "conditional"), 0.005, 0.06),
+    (BC + ("cond_beats_uncond_fraction",), 1.0, 1.0),
+    # one 64-atom structure after 10 steps is noisier than the 216-atom references (observed ΔED +0.20)
+    (BC + ("cond_delta_ed_gr_le_0", "a-Si", "delta_ed"), 0.08, 0.35),
+    # mean ΔED/A over the 4 evaluated modalities (observed g(r) 0.29, neutron S(Q) 0.10)
+    (BC + ("asi_mean_delta_ed_normalized_by_guidance", "gr"), 0.15, 0.45),
+    (BC + ("asi_mean_delta_ed_normalized_by_guidance", "sq-neutron"), 0.03, 0.20),
+]
+
+EXPECTED["10_sulfur_llpt"] = [
+    # the SYNTHETIC series (smoke sets: 32 CHGNet atoms, 2 replicas per state, 0.3 ps): labelled synthetic; the
+    # 450 K ring start keeps most S₈ rings (observed 0.875), the 1000 K chain start has none (0.0) and chain ends
+    # (0.25: four open 8-atom chains, two ends each, in 32 atoms)
+    (("synthetic",), 1, 1),
+    (("records", 0, "synthetic"), 1, 1),
+    (("records", 2, "synthetic"), 0, 0),
+    (("acceptance", "s8_fraction", "target", 0), 0.5, 1.0),
+    (("acceptance", "s8_fraction", "target", 3), 0.0, 0.25),
+    (("acceptance", "chain_end_fraction", "target", 0), 0.0, 0.15),
+    (("acceptance", "chain_end_fraction", "target", 3), 0.1, 0.4),
+    # generated (1 structure of 64 atoms, 20 steps, per state): the prior keeps no intact S₈ ring (observed 0.0
+    # at every state, as its unconditional samples), g(r) within the targets' spread (E/D 0.28-0.45), the
+    # third-neighbour peak inside its window (3.96 Å), QUESTS entropy below ln 64 = 4.16 nats (4.13)
+    (("acceptance", "s8_fraction", "generated", 0), 0.0, 0.5),
+    (("acceptance", "error_over_diversity", "SYNTHETIC-450K-rings"), 0.1, 2.0),
+    (("acceptance", "error_over_diversity", "SYNTHETIC-1000K-chains"), 0.1, 2.0),
+    (("records", 2, "gr_error"), 0.02, 0.4),
+    (("records", 2, "peak_4p0_A"), 3.8, 4.25),
+    (("records", 2, "entropy"), 3.6, 4.16),
+    (("records", 0, "entropy"), 3.0, 3.47),
+]

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
 import ase.io
 import pytest
 
@@ -34,7 +40,7 @@ def test_build_resumes_and_never_leaves_partial_files(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         ds.build(tasks, out, progress=False)
     files = sorted(p.name for p in out.iterdir())
-    assert files == ["00000_seed100.extxyz", "manifest.json"]  # no half-written file
+    assert files == [".build.lock", "00000_seed100.extxyz", "manifest.json"]  # no half-written file
     monkeypatch.setattr(sim, "simulate", real)
 
     before = counters["lammps_runs"]
@@ -123,3 +129,48 @@ def test_per_group_subset_is_part_of_the_full_set(tmp_path):
     assert [round(ase.io.read(p).info["density_g_cm3"], 3) for p in sub.paths] == [2.2, 2.4]
     full = ds.build_spec("grid", spec_path=spec, cache=tmp_path, progress=False)
     assert full.out_dir == sub.out_dir and (full.computed, full.skipped) == (2, 2)
+
+
+def test_a_second_build_of_a_folder_waits_for_the_first(tmp_path, monkeypatch):
+    """While one build holds the folder's lock, another build of the same set neither simulates
+    nor removes the first one's in-flight temporary; once the lock is free it finds nothing to do."""
+    tasks = _tiny_tasks(1)
+    out = tmp_path / "set"
+    out.mkdir()
+    in_flight = out / ".00000_seed100.extxyz.123.tmp"
+    in_flight.write_text("being written by the first build")
+    calls = []
+    real = sim.simulate
+    monkeypatch.setattr(sim, "simulate", lambda task, **kw: calls.append(task) or real(task, **kw))
+    result = {}
+    with ds.build_lock(out):
+        second = threading.Thread(target=lambda: result.update(r=ds.build(tasks, out, progress=False)))
+        second.start()
+        time.sleep(0.5)
+        assert second.is_alive() and not calls and in_flight.exists()
+        in_flight.unlink()  # the first build finishes its structure: temporary renamed into place
+        (out / tasks[0].filename).write_text("finished by the first build")
+    second.join(timeout=60)
+    assert not second.is_alive() and not calls
+    assert (result["r"].computed, result["r"].skipped) == (0, 1)
+
+
+@pytest.mark.slow
+def test_two_processes_building_one_set_at_once_build_each_structure_once(tmp_path):
+    """Two ``glass simulate`` runs into one folder, started together: both succeed, every structure
+    is simulated once in all, and the set is whole (nothing half-written, no temporaries)."""
+    out = tmp_path / "set"
+    args = [sys.executable, "-m", "glasslib", "simulate", "a-Si", "--atoms", "32", "--density", "2.3",
+            "--quench-rate", "1000", "--melt-time", "1", "--anneal-time", "0.5", "--n", "3", "--seed", "4",
+            "--threads", "1", "--quiet", "--out", str(out)]
+    root = Path(__file__).resolve().parents[1]
+    procs = [subprocess.Popen(args, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outputs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [e for _, e in outputs]
+    simulated = [int(o.split(": ")[1].split(" simulated")[0]) for o, _ in outputs]
+    assert sorted(simulated) == [0, 3], outputs
+    files = sorted(p.name for p in out.iterdir())
+    assert files == [".build.lock", "00000_seed4.extxyz", "00001_seed5.extxyz", "00002_seed6.extxyz", "manifest.json"]
+    for name in files[1:4]:
+        assert len(ase.io.read(out / name)) == 32

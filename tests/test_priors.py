@@ -10,7 +10,7 @@ import torch
 import yaml
 
 from glasslib.core.errors import InputError
-from glasslib.diffusion.priors import PriorSpec, build_prior, get_prior, load_priors, resolved_config
+from glasslib.diffusion.priors import PriorSpec, build_prior, get_prior, load_priors, resolved_config, stage_wall_seconds
 from glasslib.diffusion.training import load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +70,7 @@ def test_build_resumes_across_stages_exactly(tmp_path):
     assert ckpt.data_summary["default"]["composition"] == "Si64"
     info = json.loads((full.parent / "train_info.json").read_text())
     assert info["stages"] == [4, 8] and len(info["wall_seconds_per_stage"]) == 2 and info["threads"] >= 1
+    assert info["wall_seconds_per_stage"] == stage_wall_seconds(ckpt.history, [4, 8])
     config = json.loads((full.parent / "config.json").read_text())
     assert config["seed"] == 3 and config["steps"] == 8 and config["model"]["hidden"] == 8
 
@@ -94,3 +95,11 @@ def test_unknown_prior_and_non_training_sets(tmp_path):
     with pytest.raises(InputError, match="role 'smoke'"):
         build_prior("p", out_dir=tmp_path / "run", specs_path=priors, progress=False)
     assert not (tmp_path / "run").exists()
+
+
+def test_stage_wall_seconds_from_a_history_of_cumulative_seconds():
+    history = [{"step": 250, "seconds": 100.0}, {"step": 500, "seconds": 230.0},  # stage 1 ends at 500
+               {"step": 750, "seconds": 300.0}, {"step": 1000}]  # an entry without a time is skipped
+    assert stage_wall_seconds(history, [500, 1000]) == [230.0, 70.0]
+    assert stage_wall_seconds(history[:2], [500, 1000]) == [230.0]  # stage 2 not reached
+    assert stage_wall_seconds([], [500]) == []

@@ -26,7 +26,7 @@ def test_every_system_declares_its_engine():
         "a-Si-SW": LammpsAtomic, "a-Si-Tersoff": LammpsAtomic, "a-C-Tersoff": LammpsAtomic,
         "SiO2-Vashishta": LammpsAtomic, "CuZr-Mendelev": LammpsAtomic, "water-mW": LammpsAtomic,
         "water-TIP4P2005": LammpsRigidWater, "LDA-TIP4P2005": LammpsRigidWater, "HDA-TIP4P2005": LammpsRigidWater,
-        "ice-Ih": IceBuilder, "a-Si-paracrystalline": ParacrystallineBuilder,
+        "MDA-TIP4P2005": LammpsRigidWater, "ice-Ih": IceBuilder, "a-Si-paracrystalline": ParacrystallineBuilder,
         "sulfur-CHGNet": AseChgnet, "ZrNiAl-CHGNet": AseChgnet,
     }
     for s in SYSTEMS.values():

@@ -77,6 +77,8 @@ def test_resume_equals_uninterrupted(uninterrupted, tmp_path):
         for name in a[key]:
             assert torch.equal(a[key][name], b[key][name]), (key, name)
     assert [h.get("val_loss") for h in a["history"]] == [h.get("val_loss") for h in b["history"]]
+    seconds = [h["seconds"] for h in b["history"]]  # training time so far, carried over the resume
+    assert seconds == sorted(seconds) and seconds[2] > seconds[1] > 0
 
 
 def test_stages_restart_the_schedule_and_resume_exactly(uninterrupted, tmp_path):

@@ -30,6 +30,26 @@ def sulfur_rings(graph: BondGraph) -> dict:
     more), ``s_ring_size_counts`` (closed rings of two-coordinated S by size) and
     ``s_coordination_distribution``.
     """
+    is_s, deg, in_s8, ring_sizes = _walk_chains(graph)
+    n_s = int(is_s.sum())
+    ds = deg[is_s]
+    return {
+        "s8_fraction": float(in_s8.sum()) / n_s,
+        "s_chain_end_fraction": float((ds == 1).sum()) / n_s,
+        "s_isolated_fraction": float((ds == 0).sum()) / n_s,
+        "s_branch_fraction": float((ds >= 3).sum()) / n_s,
+        "s_ring_size_counts": {str(k): v for k, v in sorted(ring_sizes.items())},
+        "s_coordination_distribution": distribution(ds),
+    }
+
+
+def s8_atoms(graph: BondGraph) -> np.ndarray:
+    """(n_atoms,) bool: the atoms of intact S₈ rings (the ones :func:`sulfur_rings` counts)."""
+    return _walk_chains(graph)[2]
+
+
+def _walk_chains(graph: BondGraph):
+    """(is_s, S–S degree, in-S₈ mask, {ring size: count}) of the S–S bond graph (atom indices of ``graph``)."""
     is_s = graph.species == 16
     if not is_s.any():
         raise InputError("the sulfur analysis needs S atoms")
@@ -59,16 +79,7 @@ def sulfur_rings(graph: BondGraph) -> dict:
             ring_sizes[len(members)] = ring_sizes.get(len(members), 0) + 1
             if len(members) == 8:
                 in_s8[members] = True
-    n_s = int(is_s.sum())
-    ds = deg[is_s]
-    return {
-        "s8_fraction": float(in_s8.sum()) / n_s,
-        "s_chain_end_fraction": float((ds == 1).sum()) / n_s,
-        "s_isolated_fraction": float((ds == 0).sum()) / n_s,
-        "s_branch_fraction": float((ds >= 3).sum()) / n_s,
-        "s_ring_size_counts": {str(k): v for k, v in sorted(ring_sizes.items())},
-        "s_coordination_distribution": distribution(ds),
-    }
+    return is_s, deg, in_s8, ring_sizes
 
 
 def sulfur_descriptors(structure: Structures, graph: BondGraph, settings: AnalysisSettings) -> dict:

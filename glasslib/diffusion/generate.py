@@ -10,7 +10,9 @@ command line (``glass sample``), the notebooks and the benchmarks sample the sam
 3. the cell contents: ``composition``, ``atoms`` and ``density``, each defaulting to the checkpoint's
    training set (:func:`glasslib.diffusion.cell_contents.resolve_contents`: exact integer atom counts,
    species of the network, a cubic cell at least twice the network cutoff); EDM's time grid of
-   ``steps`` steps with power ``rho`` in the checkpoint's dtype, uniform random start positions;
+   ``steps`` steps with power ``rho`` in the checkpoint's dtype, uniform random start positions
+   (or, with ``start=Start(structures, sigma)``, SDEdit: the given structures plus noise of σ, on
+   a grid from t(σ); :class:`Start`);
 4. the predictor–corrector sampler (:func:`glasslib.diffusion.sampling.sample`), ``batch``
    structures per batched pass, all draws from one ``torch.Generator`` seeded with ``seed``.
 
@@ -37,6 +39,7 @@ import math
 import os
 import re
 from dataclasses import asdict, dataclass, field, fields
+from dataclasses import replace as _replace_fields
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -244,14 +247,67 @@ def _recipe(checkpoint, config: SampleConfig, targets: Sequence[GuidanceTerm], w
     return _Recipe(score, sde, contents, cell, times, record)
 
 
-def _passes(recipe: _Recipe, config: SampleConfig, gen: torch.Generator, first: int = 0, callback=None):
+@dataclass(frozen=True)
+class Start:
+    """A given start for sampling (SDEdit, Meng et al. 2022): the reverse SDE starts at noise
+    level ``sigma`` (Å) from ``structures`` plus Gaussian noise of that σ, instead of from uniform
+    noise at σ_max, and runs ``config.steps`` steps from t(σ) down to t_min. ``structures``: one
+    structure (used for every sample) or ``config.n`` of them; their cells replace the config's
+    cubic cell, and their species must be the checkpoint's."""
+
+    structures: Structures
+    sigma: float
+
+    def __post_init__(self):
+        if not (isinstance(self.sigma, (int, float)) and math.isfinite(self.sigma) and self.sigma > 0):
+            raise InputError(f"start sigma must be a positive number of Å, got {self.sigma}")
+
+    def describe(self) -> dict:
+        s = self.structures
+        digest = hashlib.sha256(s.positions.detach().cpu().double().numpy().tobytes()).hexdigest()
+        return {"sigma": float(self.sigma), "n_structures": s.n_systems, "atoms": s.n_atoms // s.n_systems,
+                "positions_sha256": digest}
+
+    def batch(self, first: int, count: int, n: int, dtype, device) -> Structures:
+        """Structures ``first .. first + count`` of a run of ``n`` (one start repeated, or one each)."""
+        s = self.structures.to(device=device, dtype=dtype)
+        if s.n_systems not in (1, n):
+            raise InputError(f"a start needs 1 or n = {n} structures, got {s.n_systems}")
+        return concatenate([s[0 if s.n_systems == 1 else first + k] for k in range(count)])
+
+
+def _start_recipe(recipe: _Recipe, config: SampleConfig, start: Start) -> _Recipe:
+    """The recipe with a given start (checked): its time grid from t(σ_start) and its record (the
+    start's cells and atoms are used as they are by :func:`_passes`)."""
+    s = start.structures
+    counts = s.n_atoms_per_system
+    if bool((counts != counts[0]).any()):
+        raise InputError("start structures must all have the same number of atoms")
+    known = set(int(z) for z in recipe.contents.species)
+    if not set(int(z) for z in s.species.unique()) <= known:
+        raise InputError(f"start holds elements the checkpoint does not know (it has Z = {sorted(known)})")
+    if start.sigma >= recipe.sde.sigma_max:
+        raise InputError(f"start sigma {start.sigma} Å must lie below the checkpoint's σ_max {recipe.sde.sigma_max} Å")
+    t_start = recipe.sde.time(start.sigma)
+    times = time_grid(config.steps, t_start, recipe.sde.t_min, config.rho, dtype=recipe.times.dtype)
+    record = {**recipe.record, "start": start.describe()}
+    return _replace_fields(recipe, times=times, record=record)
+
+
+def _passes(recipe: _Recipe, config: SampleConfig, gen: torch.Generator, first: int = 0, callback=None,
+            start: Start | None = None):
     """Yield ``(index of its first structure, Structures)`` for every batched pass from structure
     ``first`` on, all draws from ``gen`` (so a pass depends only on ``gen``'s state before it)."""
     batch = config.batch or config.n
     done = first
     while done < config.n:
         b = min(batch, config.n - done)
-        x = initial_noise(b, recipe.contents.atoms, recipe.cell, recipe.contents.species, gen)
+        if start is None:
+            x = initial_noise(b, recipe.contents.atoms, recipe.cell, recipe.contents.species, gen)
+        else:
+            x0 = start.batch(done, b, config.n, recipe.cell.dtype, recipe.cell.device)
+            noise = torch.randn(x0.positions.shape, generator=gen, dtype=x0.dtype, device=x0.device)
+            x = x0.with_positions(x0.positions + start.sigma * noise)
         try:
             out = sample(recipe.score, x, recipe.times, generator=gen, sde=recipe.sde, n_corrector=config.corrector_steps,
                          snr=config.snr, corrector_sigma_max=config.corrector_sigma_max, n_restarts=config.restarts,
@@ -268,7 +324,7 @@ def _passes(recipe: _Recipe, config: SampleConfig, gen: torch.Generator, first: 
 
 def generate(checkpoint: Checkpoint | str | os.PathLike, config: SampleConfig, targets: Sequence[GuidanceTerm] = (),
              *, weak: Checkpoint | str | os.PathLike | None = None,
-             callback: Callable[[dict], None] | None = None) -> Generated:
+             callback: Callable[[dict], None] | None = None, start: Start | None = None) -> Generated:
     """Sample ``config.n`` structures from ``checkpoint`` (module docstring).
 
     Args:
@@ -277,6 +333,7 @@ def generate(checkpoint: Checkpoint | str | os.PathLike, config: SampleConfig, t
         targets: spectral guidance terms (none: unconditional).
         weak: weak companion network for autoguidance with weight ``config.autoguidance``.
         callback: passed to the sampler, called after every step (progress bars).
+        start: a given start at an intermediate noise level (:class:`Start`, SDEdit); None: uniform noise.
 
     Returns:
         :class:`Generated` with the (n·atoms)-atom batch and its record.
@@ -285,8 +342,10 @@ def generate(checkpoint: Checkpoint | str | os.PathLike, config: SampleConfig, t
         NumericalError: a non-finite score, guidance gradient or step (naming the structure and step).
     """
     recipe = _recipe(checkpoint, config, targets, weak)
+    if start is not None:
+        recipe = _start_recipe(recipe, config, start)
     gen = torch.Generator(device=torch.device(config.device)).manual_seed(config.seed)
-    parts = [s for _, s in _passes(recipe, config, gen, callback=callback)]
+    parts = [s for _, s in _passes(recipe, config, gen, callback=callback, start=start)]
     return Generated(concatenate(parts) if len(parts) > 1 else parts[0], recipe.record)
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -193,20 +192,17 @@ def build_prior(spec: PriorSpec | str, *, out_dir: str | os.PathLike | None = No
     record = {"prior": spec.name, "weak": weak, "datasets": sets, "data_sha256": data_sha256(data),
               "stages": list(stages), "heldout": spec.heldout, "spec": spec.to_dict()}
     info_path = out / TRAIN_INFO
-    info = _read_info(info_path) if resume else {}
-    walls = list(info.get("wall_seconds_per_stage", []))
     config = resolved_config(spec, weak=weak)
     if not resume and info_path.exists():
         info_path.unlink()
     for k in range(len(stages)):
-        t0, before = time.perf_counter(), _step_of(out)
+        before = _step_of(out)
         try:
             train_stages(config, data, out, stages[: k + 1], resume=resume or k > 0, device=device,
                          progress=progress, record=record)
         finally:  # also when interrupted: the time spent on the steps the checkpoint kept
             if _step_of(out) > before:
-                walls = walls[: k + 1] + [0.0] * (k + 1 - len(walls))
-                walls[k] = round(walls[k] + time.perf_counter() - t0, 1)
+                walls = stage_wall_seconds(load_checkpoint(out / CHECKPOINT_NAME).history, stages)
                 info = {"prior": spec.name, "weak": weak, "datasets": sets, "data_sha256": record["data_sha256"],
                         "stages": list(stages), "wall_seconds_per_stage": walls,
                         "threads": torch.get_num_threads(), "torch": torch.__version__,
@@ -214,6 +210,20 @@ def build_prior(spec: PriorSpec | str, *, out_dir: str | os.PathLike | None = No
                 atomic_write_text(info_path, json.dumps(info, indent=2) + "\n")
     write_model_card(out, spec, weak=weak)
     return out / CHECKPOINT_NAME
+
+
+def stage_wall_seconds(history: list[dict], stages) -> list[float]:
+    """Training wall time (s) per stage from a checkpoint's history, whose ``seconds`` count the
+    training time so far across resumed runs (a run killed between checkpoints loses the time of
+    the steps it lost); stages not reached yet are left out."""
+    walls, before = [], 0.0
+    for end in stages:
+        timed = [float(h["seconds"]) for h in history if "seconds" in h and h["step"] <= end]
+        if not timed or (walls and timed[-1] == before):
+            break
+        walls.append(round(timed[-1] - before, 1))
+        before = timed[-1]
+    return walls
 
 
 def _step_of(out: Path) -> int:

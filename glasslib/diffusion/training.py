@@ -309,7 +309,10 @@ def train(
 
     last = config.steps if stop_at is None else min(config.steps, int(stop_at))
     bar = tqdm(total=config.steps, initial=step, disable=not progress, desc="train", dynamic_ncols=True)
-    consecutive, t0 = 0, time.perf_counter()
+    # history "seconds": training wall time so far, carried over resumes (the time of steps a
+    # killed run did not checkpoint is lost with them)
+    done = next((float(h["seconds"]) for h in reversed(history) if "seconds" in h), 0.0)
+    consecutive, t0 = 0, time.perf_counter() - done
     denoiser.train()
     while step < last:
         idx = torch.randperm(len(train_set), generator=gen, device=device)[:batch_size].tolist()

@@ -100,6 +100,8 @@ def run_protocol(atoms, protocol, rng: np.random.Generator, calculator, counters
     """
     if protocol.ensemble != "nvt" or any(s.ensemble != "nvt" for s in protocol.extra_stages):
         raise InputError("the ASE/CHGNet route runs NVT only; ensemble 'npt' is not available for this system")
+    if any(s.shear for s in protocol.extra_stages):
+        raise InputError("the ASE/CHGNet route cannot shear the cell; shear stages need a LAMMPS system")
     atoms.calc = calculator
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

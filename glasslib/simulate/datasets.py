@@ -5,7 +5,9 @@ A :class:`DatasetSpec` (one entry of ``data/specs/datasets.yaml``) expands into
 ``count`` structures each, seeds ``seed, seed+1, ...``. :func:`build` writes one extxyz per task
 (``<index>_seed<seed>.extxyz``) into a folder, skipping files that exist, so an interrupted
 build resumes; every file is written atomically when its simulation ends, so a killed run
-leaves no partial file. Declared sets go to ``<cache>/<name>-<hash12>/`` where the hash covers
+leaves no partial file. Builds of one folder are serialised by an advisory lock
+(``<folder>/.build.lock``, :func:`build_lock`): a second process building the same set waits for
+the first, then finds its structures done, so two concurrent builds never corrupt a set. Declared sets go to ``<cache>/<name>-<hash12>/`` where the hash covers
 the resolved tasks (system defaults included), the potential files' SHA-256, the simulation
 code version and the LAMMPS version; ``<cache>`` is ``$GLASSLIB_CACHE/datasets`` or
 ``.cache/glasslib/datasets`` in the repository.
@@ -13,12 +15,15 @@ code version and the LAMMPS version; ``<cache>`` is ``$GLASSLIB_CACHE/datasets``
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import sys
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import yaml
 from tqdm.auto import tqdm
@@ -203,48 +208,80 @@ def build(
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError("output path exists and is not a folder", out_dir)
     digest = dataset_hash(tasks)
+    if limit is not None and limit < 1:
+        raise InputError(f"limit must be positive, got {limit}")
+    if select is not None:
+        n = len(tasks) if limit is None else min(len(tasks), limit)
+        bad = [k for k in select if not 0 <= k < n]
+        if bad:
+            raise InputError(f"select: task positions {bad} out of range 0..{n - 1}")
     manifest_path = out_dir / "manifest.json"
     if manifest_path.exists():
+        _check_manifest(manifest_path, digest, out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with build_lock(out_dir, progress=progress):
+        if manifest_path.exists():  # checked again: another process may have written it meanwhile
+            _check_manifest(manifest_path, digest, out_dir)
+        else:
+            manifest = {
+                "name": name,
+                "hash": digest,
+                "code_version": CODE_VERSION,
+                "spec": spec.to_dict() if spec is not None else None,
+                "tasks": [t.to_dict() for t in tasks],
+            }
+            atomic_write_text(manifest_path, canonical_json(manifest) + "\n")
+        for stale in out_dir.glob(".*.extxyz.*.tmp"):  # left by a killed process (never a live one: we hold the lock)
+            stale.unlink(missing_ok=True)
+        if limit is not None:
+            tasks = tasks[:limit]
+        if select is not None:
+            tasks = [tasks[k] for k in sorted(set(select))]
+        paths = [out_dir / t.filename for t in tasks]
+        todo = [(t, p) for t, p in zip(tasks, paths) if not p.exists()]
+        skipped = len(tasks) - len(todo)
+        bar = tqdm(total=len(tasks), initial=skipped, desc=name, unit="structure", disable=not progress)
         try:
-            old = json.loads(manifest_path.read_text()).get("hash")
-        except (ValueError, AttributeError):
-            old = None
-        if old != digest:
-            raise InputError(f"folder holds structures of a different dataset (hash {str(old)[:12]}, "
-                             f"this one {digest[:12]}); choose another output folder", out_dir)
-    else:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        manifest = {
-            "name": name,
-            "hash": digest,
-            "code_version": CODE_VERSION,
-            "spec": spec.to_dict() if spec is not None else None,
-            "tasks": [t.to_dict() for t in tasks],
-        }
-        atomic_write_text(manifest_path, canonical_json(manifest) + "\n")
-    for stale in out_dir.glob(".*.extxyz.*.tmp"):  # left by a killed process
-        stale.unlink(missing_ok=True)
-    if limit is not None:
-        if limit < 1:
-            raise InputError(f"limit must be positive, got {limit}")
-        tasks = tasks[:limit]
-    if select is not None:
-        bad = [k for k in select if not 0 <= k < len(tasks)]
-        if bad:
-            raise InputError(f"select: task positions {bad} out of range 0..{len(tasks) - 1}")
-        tasks = [tasks[k] for k in sorted(set(select))]
-    paths = [out_dir / t.filename for t in tasks]
-    todo = [(t, p) for t, p in zip(tasks, paths) if not p.exists()]
-    skipped = len(tasks) - len(todo)
-    bar = tqdm(total=len(tasks), initial=skipped, desc=name, unit="structure", disable=not progress)
-    try:
-        for task, path in todo:
-            atoms = _tasks.simulate(task)  # looked up at call time (tests count the calls)
-            write_extxyz(from_ase(atoms), path)
-            bar.update(1)
-    finally:
-        bar.close()
+            for task, path in todo:
+                atoms = _tasks.simulate(task)  # looked up at call time (tests count the calls)
+                write_extxyz(from_ase(atoms), path)
+                bar.update(1)
+        finally:
+            bar.close()
     return BuildResult(out_dir=out_dir, paths=paths, computed=len(todo), skipped=skipped)
+
+
+def _check_manifest(manifest_path: Path, digest: str, out_dir: Path) -> None:
+    try:
+        old = json.loads(manifest_path.read_text()).get("hash")
+    except (ValueError, AttributeError):
+        old = None
+    if old != digest:
+        raise InputError(f"folder holds structures of a different dataset (hash {str(old)[:12]}, "
+                         f"this one {digest[:12]}); choose another output folder", out_dir)
+
+
+@contextmanager
+def build_lock(out_dir: str | os.PathLike, *, progress: bool = True) -> Iterator[None]:
+    """Hold the advisory lock of a dataset folder (``<out_dir>/.build.lock``, ``flock``) for a build.
+
+    A second build of the same folder blocks until the first ends (saying so once on stderr
+    unless ``progress`` is False); the kernel drops the lock when its holder dies, so a killed
+    build never leaves the folder locked. ``flock`` is local to one machine (on some network file
+    systems it is not shared between nodes): cluster jobs should build a set once, then read it.
+    """
+    path = Path(out_dir) / ".build.lock"
+    with open(path, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if progress:
+                print(f"{out_dir}: another process is building this dataset; waiting for it", file=sys.stderr)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def build_spec(spec: DatasetSpec | str, *, out_dir=None, cache=None, spec_path=None, progress=True,

@@ -59,6 +59,10 @@ class LammpsEngine(Engine):
     def potential_name(self, pot_path: Path | None) -> str:
         return pot_path.name
 
+    def triclinic_commands(self) -> list[str]:
+        """Commands that make the box triclinic (before shear stages)."""
+        return ["change_box all triclinic"]
+
     def extract(self, lmp, system: System):
         """Current LAMMPS state -> ``ase.Atoms`` in id order (``arrays["type"]``), wrapped into the cell."""
         nlocal = int(lmp.extract_setting("nlocal"))
@@ -118,6 +122,9 @@ class LammpsEngine(Engine):
             stages = [(s, proto.steps(s)) for s in proto.stages()]
             last = max((k for k, (_, nsteps) in enumerate(stages) if nsteps > 0), default=None)
             t_mean = p_mean = math.nan
+            shears = []
+            if any(s.shear and n for s, n in stages):
+                run_commands(lmp, "\n".join(self.triclinic_commands()), context=context)
             for k, (stage, nsteps) in enumerate(stages):
                 if nsteps == 0:
                     continue
@@ -126,10 +133,15 @@ class LammpsEngine(Engine):
                     fix = (f"fix md all npt temp {stage.t_start!r} {stage.t_stop!r} {tdamp!r} "
                            f"iso {stage.p_start * p_unit!r} {stage.p_stop * p_unit!r} {pdamp!r}")
                 cmds = [fix]
+                if stage.shear:
+                    tilt, delta = _random_shear(lmp, stage.shear, rng)
+                    shears.append(f"{tilt}{delta:+.3f}")
+                    # affine shear of one tilt factor at a constant rate (the barostat keeps the diagonal)
+                    cmds.append(f"fix shear all deform 1 {tilt} delta {delta!r} remap x")
                 if k == last:
                     # running means of temperature and pressure over the last stage
                     cmds.append("fix tavg all ave/time 1 1 1 c_thermo_temp c_thermo_press ave running")
-                cmds += [f"run {nsteps}", "unfix md"]
+                cmds += [f"run {nsteps}", "unfix md"] + (["unfix shear"] if stage.shear else [])
                 t_run = time.perf_counter()
                 run_commands(lmp, "\n".join(cmds), context=f"{context}, {stage.name}")
                 counters["md_seconds"] += time.perf_counter() - t_run
@@ -191,6 +203,8 @@ class LammpsEngine(Engine):
             lammps_version=lammps_version(),
         )
         atoms.info["start"] = "given structure" if start is not None else proto.start
+        if shears:
+            atoms.info["shear_steps"] = ",".join(shears)
         del atoms.arrays["type"]
         counters["lammps_seconds"] += time.perf_counter() - t0
         return atoms
@@ -257,6 +271,10 @@ class LammpsRigidWater(LammpsEngine):
     def start_from_atoms(self, atoms, system: System):
         return given_water(atoms)
 
+    def triclinic_commands(self) -> list[str]:
+        # PPPM must be defined again for a triclinic box
+        return [*super().triclinic_commands(), f"kspace_style pppm/tip4p {self.model.kspace_accuracy!r}"]
+
     def setup(self, lmp, system: System, types, pos, cell, pot_path: Path | None, context: str) -> None:
         m = self.model
         with tempfile.TemporaryDirectory(prefix="glasslib-lammps-") as tmp:
@@ -318,6 +336,20 @@ def _water_data_file(m: RigidWaterModel, masses, pos: np.ndarray, cell: np.ndarr
     out += ["", "Angles", ""]
     out += [f"{i + 1} 1 {3 * i + 2} {3 * i + 1} {3 * i + 3}" for i in range(n_mol)]
     return "\n".join(out) + "\n"
+
+
+#: the tilt factors a shear stage may change, with the box length each is a strain of
+_TILTS = (("xy", 1), ("xz", 2), ("yz", 2))
+
+
+def _random_shear(lmp, strain: float, rng: np.random.Generator) -> tuple[str, float]:
+    """(tilt factor, change in Å) of one random shear step: a tilt factor and a sign drawn from
+    ``rng``; the change is ``strain`` times the current box length along the shear gradient
+    (y for xy, z for xz and yz)."""
+    tilt, axis = _TILTS[int(rng.integers(len(_TILTS)))]
+    sign = 1.0 if rng.random() < 0.5 else -1.0
+    boxlo, boxhi = lmp.extract_box()[:2]
+    return tilt, sign * strain * float(boxhi[axis] - boxlo[axis])
 
 
 def _quote(path: Path) -> str:

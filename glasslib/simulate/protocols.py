@@ -26,7 +26,13 @@ STARTS = ("random", "lattice", "ice", "rings", "chains")
 @dataclass(frozen=True)
 class Stage:
     """One MD segment: the thermostat target ramps linearly ``t_start -> t_stop`` (K) over
-    ``time`` (ps); in ``npt`` the barostat target ramps ``p_start -> p_stop`` (GPa)."""
+    ``time`` (ps); in ``npt`` the barostat target ramps ``p_start -> p_stop`` (GPa).
+
+    ``shear`` > 0: the cell is also sheared at a constant rate by this engineering shear strain
+    over the stage (one tilt factor, xy, xz or yz, with its sign, drawn from the task's seed; the
+    mechanical route to medium-density amorphous ice, :data:`glasslib.simulate.systems.MDA_TIP4P2005`).
+    LAMMPS engines only. A stage without shear serialises as before (no ``shear`` key), so the
+    content hashes of existing sets do not change."""
 
     name: str
     time: float
@@ -35,6 +41,13 @@ class Stage:
     ensemble: str = "nvt"
     p_start: float = 0.0
     p_stop: float = 0.0
+    shear: float = 0.0
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        if not self.shear:
+            d.pop("shear")
+        return d
 
 
 @dataclass(frozen=True)
@@ -102,6 +115,8 @@ class Protocol:
         for s in self.extra_stages:
             if s.ensemble not in ("nvt", "npt") or not (s.time >= 0) or s.t_start <= 0 or s.t_stop <= 0:
                 raise InputError(f"invalid extra stage {s}", where)
+            if not (math.isfinite(s.shear) and 0 <= s.shear <= 1):
+                raise InputError(f"stage {s.name!r}: shear strain must lie in [0, 1], got {s.shear}", where)
         return self
 
     @property
@@ -126,7 +141,7 @@ class Protocol:
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        d["extra_stages"] = [asdict(s) for s in self.extra_stages]
+        d["extra_stages"] = [s.to_dict() for s in self.extra_stages]
         return d
 
     @classmethod

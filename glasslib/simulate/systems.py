@@ -175,6 +175,24 @@ HDA_TIP4P2005 = replace(
     description="high-density amorphous ice: ice Ih compressed at 80 K to 2 GPa, recovered at 1 bar",
 )
 
+#: shear cycles of the mechanical (ball-milling) route to MDA: strain per cycle and its duration (ps)
+MDA_SHEAR_CYCLES, MDA_SHEAR_STRAIN, MDA_SHEAR_TIME, MDA_RELAX_TIME = 12, 0.4, 2.0, 1.0
+
+MDA_TIP4P2005 = replace(
+    HDA_TIP4P2005,
+    name="MDA-TIP4P2005",
+    n_atoms=288,  # 96 molecules = 3x2x2 orthorhombic ice Ih cells
+    # ball milling of ice Ih mimicked by repeated random shear at 80 K and 1 bar (Rosu-Finsen et al.,
+    # Science 379, 474 (2023), "medium-density amorphous ice"): each cycle shears one random tilt
+    # factor (xy, xz or yz, either sign) by MDA_SHEAR_STRAIN, then relaxes at 1 bar; a synthetic
+    # stand-in for the measured MDA, not a measurement. HDA's start (ice Ih at 80 K, NPT) without its compression.
+    protocol=HDA_TIP4P2005.protocol.replace(melt_time=2.0, extra_stages=tuple(
+        stage for k in range(MDA_SHEAR_CYCLES)
+        for stage in (Stage(f"shear{k}", MDA_SHEAR_TIME, 80.0, 80.0, "npt", 1e-4, 1e-4, MDA_SHEAR_STRAIN),
+                      Stage(f"relax{k}", MDA_RELAX_TIME, 80.0, 80.0, "npt", 1e-4, 1e-4)))),
+    description="medium-density amorphous ice (synthetic): ice Ih under repeated random shear at 80 K and 1 bar",
+)
+
 ICE_IH = System(
     name="ice-Ih",
     species=("O", "H"),
@@ -244,7 +262,7 @@ ZRNIAL_CHGNET = System(
 SYSTEMS: dict[str, System] = {
     s.name: s
     for s in (SI_SW, SI_TERSOFF, C_TERSOFF, SIO2_VASHISHTA, CUZR_MENDELEV, WATER_MW, WATER_TIP4P2005,
-              LDA_TIP4P2005, HDA_TIP4P2005, ICE_IH, SI_PARACRYSTALLINE, SULFUR_CHGNET, ZRNIAL_CHGNET)
+              LDA_TIP4P2005, HDA_TIP4P2005, MDA_TIP4P2005, ICE_IH, SI_PARACRYSTALLINE, SULFUR_CHGNET, ZRNIAL_CHGNET)
 }
 
 #: short names used on the command line
@@ -263,6 +281,7 @@ ALIASES = {
     "tip4p2005": "water-TIP4P2005",
     "lda": "LDA-TIP4P2005",
     "hda": "HDA-TIP4P2005",
+    "mda": "MDA-TIP4P2005",
     "ice": "ice-Ih",
     "ice-ih": "ice-Ih",
     "paracrystalline": "a-Si-paracrystalline",

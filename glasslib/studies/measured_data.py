@@ -26,8 +26,8 @@ from pathlib import Path
 import torch
 
 from glasslib.analysis.fit_report import fit_report
+from glasslib.analysis.local_structure import closest_pair
 from glasslib.analysis.water import water_intact_fraction
-from glasslib.core.geometry import neighbor_pairs
 from glasslib.core.paths import data_dir, figures_dir
 from glasslib.core.structures import Structures, concatenate
 from glasslib.diffusion.generate import GuidanceTerm, SampleConfig, cell_contents, generate
@@ -162,7 +162,7 @@ def case_record(result: CaseResult) -> dict:
             "coordination": {k.removeprefix("coordination_"): v for k, v in local.items()
                              if k.startswith("coordination_") and k != "coordination_mean" and isinstance(v, float)},
             "bond_angle_mean_deg": local.get("bond_angle_mean_deg"),
-            "closest_pair_A": _closest_pair(s),
+            "closest_pair_A": round(closest_pair(s), 4),
             "curve": t["curves"]["mean"],
         }
         if set(case.composition) == {"H", "O"}:
@@ -170,16 +170,6 @@ def case_record(result: CaseResult) -> dict:
     record["x"] = list(result.target.x)
     record["target"] = list(result.target.y)
     return record
-
-
-def _closest_pair(s: Structures) -> float:
-    """Closest interatomic distance (Å) over the structures (3 Å search radius)."""
-    best = float("inf")
-    for one in s.split():
-        pairs = neighbor_pairs(one, 3.0)
-        if pairs.distances.numel():
-            best = min(best, float(pairs.distances.min()))
-    return round(best, 4)
 
 
 def numbers(records: dict) -> dict:

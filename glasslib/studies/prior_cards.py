@@ -32,16 +32,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from ase.data import atomic_numbers, chemical_symbols, covalent_radii
+from ase.data import atomic_numbers, covalent_radii
 
 from glasslib.analysis import error_diversity, rmse, spectral_diversity
 from glasslib.analysis.bonds import bond_graph
 from glasslib.analysis.descriptors import bond_angles
+from glasslib.analysis.local_structure import closest_pairs, pair_name
 from glasslib.analysis.sulfur_network import sulfur_rings
 from glasslib.analysis.water import water_intact_fraction
 from glasslib.core.atomic_io import write_marked_section
 from glasslib.core.formula import parse_formula
-from glasslib.core.geometry import pair_distances
 from glasslib.core.paths import figures_dir, repo_relative
 from glasslib.core.structures import Structures, concatenate
 from glasslib.diffusion.cell_contents import training_set_summary
@@ -172,17 +172,8 @@ def _training_densities(x: Structures) -> list[float]:
 
 
 # ---------------------------------------------------------------------------- criteria
-def _pairs(x: Structures) -> list[tuple[int, int]]:
-    els = sorted(x.elements)
-    return [(a, b) for i, a in enumerate(els) for b in els[i:]]
-
-
-def _name(a: int, b: int) -> str:
-    return f"{chemical_symbols[a]}-{chemical_symbols[b]}"
-
-
 def _cutoff(card: Card, a: int, b: int) -> float | None:
-    for key in (_name(a, b), _name(b, a)):
+    for key in (pair_name(a, b), pair_name(b, a)):
         if key in card.bonds:
             return float(card.bonds[key])
     return None
@@ -194,25 +185,12 @@ def partials(x: Structures, card: Card, elements) -> dict[str, torch.Tensor]:
         pd = pair_distribution(x.to(device="cpu", dtype=torch.float64), card.grid(), sigma=GR_SMEARING,
                                elements=elements)
     idx = {z: k for k, z in enumerate(pd.elements)}
-    return {_name(a, b): pd.partials[:, idx[a], idx[b]] for i, a in enumerate(pd.elements) for b in pd.elements[i:]}
+    return {pair_name(a, b): pd.partials[:, idx[a], idx[b]] for i, a in enumerate(pd.elements) for b in pd.elements[i:]}
 
 
 def total_gr(x: Structures, card: Card) -> torch.Tensor:
     with torch.no_grad():
         return pair_distribution(x.to(device="cpu", dtype=torch.float64), card.grid(), sigma=GR_SMEARING).g
-
-
-def closest_pairs(x: Structures) -> dict[str, float | None]:
-    """Closest distance (Å) per species pair over the batch (None if none within 4 Å)."""
-    x = x.to(device="cpu", dtype=torch.float64)
-    d, i, j, _ = pair_distances(x, 4.0)
-    zi, zj = x.species[i], x.species[j]
-    lo, hi = torch.minimum(zi, zj), torch.maximum(zi, zj)
-    out = {}
-    for a, b in _pairs(x):
-        m = (lo == a) & (hi == b)
-        out[_name(a, b)] = float(d[m].min()) if bool(m.any()) else None
-    return out
 
 
 def bonded(x: Structures, card: Card):
