@@ -120,3 +120,17 @@ def test_lammps_shear_stage_tilts_the_cell():
     assert abs(cell[row, col] - delta) < 1e-3 and abs(abs(delta) - 0.3 * cell[axis, axis]) < 0.05
     assert study.water_intact_fraction(from_ase([atoms])) == 1.0
     assert sim.simulate(task).info["shear_steps"] == atoms.info["shear_steps"]
+
+
+def test_every_profile_reads_declared_sets_of_the_same_routes():
+    """Each profile's reference sets are declared, hold enough structures and follow the same route
+    (system) as the full sets; the smoke profile reads only smoke-role sets (minutes to build)."""
+    for name, profile in study.PROFILES.items():
+        sets = profile["reference_sets"]
+        assert set(sets) == set(study.REFERENCE_SETS), name
+        for kind, set_name in sets.items():
+            spec, full = get_spec(set_name), get_spec(study.REFERENCE_SETS[kind])
+            assert spec.system == full.system, (name, kind)
+            assert len(spec.tasks()) >= profile["reference"], (name, kind)
+            if name == "smoke":
+                assert spec.role == "smoke", (kind, set_name)

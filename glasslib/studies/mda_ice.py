@@ -47,17 +47,25 @@ from glasslib.spectra.kinds import KINDS
 from glasslib.spectra.rdf import pair_distribution
 from glasslib.spectra.targets import Target, read_target
 
-#: sizes per profile. reference: structures read per reference set; mda_set: the synthetic target set;
-#: n: generated structures; steps: sampler steps from start_sigma; snapshots: trajectory frames kept
-PROFILES = {
-    "smoke": dict(reference=2, mda_set="MDA-TIP4P2005-shear-smoke", n=1, steps=30, snapshots=4, ring_max=8),
-    "default": dict(reference=4, mda_set="MDA-TIP4P2005-shear", n=4, steps=100, snapshots=5, ring_max=10),
-    "paper": dict(reference=8, mda_set="MDA-TIP4P2005-shear", n=8, steps=200, snapshots=5, ring_max=10),
-}
-PRIOR = "water_tip4p2005_prior"
-#: the reference sets and the kind each record carries
+#: the reference sets (declared in data/specs/datasets.yaml) and the kind each record carries
 REFERENCE_SETS = {"liquid": "water-TIP4P2005-liquid", "LDA": "LDA-TIP4P2005", "HDA": "HDA-TIP4P2005",
                   "ice-Ih": "ice-Ih"}
+#: the smoke profile's: the same routes in small cells with short protocols (one structure each, minutes
+#: to build on a fresh machine; the full sets take about an hour)
+SMOKE_REFERENCE_SETS = {"liquid": "water-TIP4P2005-smoke", "LDA": "LDA-TIP4P2005-smoke",
+                        "HDA": "HDA-TIP4P2005-smoke", "ice-Ih": "ice-Ih-smoke"}
+#: sizes per profile. reference: structures read per reference set (the LDA and HDA sets declare 4);
+#: reference_sets: which sets; mda_set: the synthetic target set; n: generated structures; steps:
+#: sampler steps from start_sigma; snapshots: trajectory frames kept
+PROFILES = {
+    "smoke": dict(reference=1, reference_sets=SMOKE_REFERENCE_SETS, mda_set="MDA-TIP4P2005-shear-smoke", n=1,
+                  steps=30, snapshots=4, ring_max=8),
+    "default": dict(reference=4, reference_sets=REFERENCE_SETS, mda_set="MDA-TIP4P2005-shear", n=4, steps=100,
+                    snapshots=5, ring_max=10),
+    "paper": dict(reference=4, reference_sets=REFERENCE_SETS, mda_set="MDA-TIP4P2005-shear", n=8, steps=200,
+                  snapshots=5, ring_max=10),
+}
+PRIOR = "water_tip4p2005_prior"
 #: where the second O–O shell is looked for, Å (ice Ih 4.5 Å; it moves inwards and fades in HDA)
 SHELL2 = (3.9, 5.2)
 #: r grid of g_OO (Å) and the Q grid of both S(Q) (Å⁻¹; Q ≥ 2π/L of the 96-molecule cell)
@@ -106,10 +114,11 @@ def ring_fractions(s: Structures, max_ring_size: int = 10) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------------------------- structures
-def reference_structures(limit: int) -> dict[str, Structures]:
-    """The first ``limit`` structures of each reference set (built into the cache if missing)."""
+def reference_structures(limit: int, sets: dict[str, str] | None = None) -> dict[str, Structures]:
+    """The first ``limit`` structures of each reference set (``sets``: kind → declared set name,
+    default :data:`REFERENCE_SETS`), built into the cache if missing."""
     return {kind: read_dataset(build_spec(name, limit=limit, progress=False).paths)
-            for kind, name in REFERENCE_SETS.items()}
+            for kind, name in (sets or REFERENCE_SETS).items()}
 
 
 def mda_target_structures(name: str) -> Structures:
@@ -372,7 +381,7 @@ def default_figure_path() -> Path:
     return figures_dir() / "mda_ice.png"
 
 
-__all__ = ["PROFILES", "REFERENCE_SETS", "goo", "sq", "spectra", "second_shell", "ring_fractions",
+__all__ = ["PROFILES", "REFERENCE_SETS", "SMOKE_REFERENCE_SETS", "goo", "sq", "spectra", "second_shell", "ring_fractions",
            "reference_structures", "mda_target_structures", "read_user_target", "ice_start", "guide_from_ice",
            "records_for", "target_curves", "guidance_targets", "acceptance", "error_diversity_summary", "figure",
            "measured_liquid_d2o", "default_figure_path"]
