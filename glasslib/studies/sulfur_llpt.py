@@ -40,6 +40,7 @@ from glasslib.analysis.sulfur_network import s8_atoms, sulfur_rings
 from glasslib.core.errors import InputError
 from glasslib.core.paths import data_dir, figures_dir
 from glasslib.core.structures import Structures
+from glasslib.core.units import cubic_box_length
 from glasslib.diffusion.generate import GuidanceTerm, SampleConfig, generate
 from glasslib.diffusion.training import load_checkpoint
 from glasslib.plotting import label_panel
@@ -158,9 +159,9 @@ def sample(states: list[State], *, n: int, steps: int, atoms: int, seed: int, de
 
 
 def box_length(atoms: int) -> float:
-    """Edge (Å) of the cubic cell of ``atoms`` S atoms at :data:`DENSITY`."""
-    mass = atoms * float(atomic_masses[16]) / 6.02214076e23  # g
-    return (mass / DENSITY) ** (1 / 3) * 1e8
+    """Edge (Å) of the cubic cell of ``atoms`` S atoms at :data:`DENSITY` (the one box-from-density
+    definition, :func:`glasslib.core.units.cubic_box_length`)."""
+    return cubic_box_length(np.full(atoms, atomic_masses[16]), DENSITY)
 
 
 # ---------------------------------------------------------------------------------- numbers
