@@ -8,8 +8,8 @@ and XANES-guided sampling of amorphous carbon.
   per atom and averaged over each cell (:func:`glasslib.spectra.xanes.evaluate`: the model card's
   numbers, recomputed with whatever surrogate is shipped now);
 * Cu K-edge EXAFS of Cu–Zr: the shipped surrogate's k²χ(k) (``data/models/exafs_cuzr_surrogate``)
-  averaged over the FEFF absorbers of held-out Cu–Zr glasses (``CuZr-heldout``: compositions the
-  surrogate never saw) against FEFF's own average, R = Σ(Δ)²/Σ FEFF² over k = 2–12 Å⁻¹
+  averaged over the FEFF absorbers of held-out Cu–Zr glasses (``CuZr-heldout``, in the smoke profile
+  ``CuZr-heldout-smoke``: compositions the surrogate never saw) against FEFF's own average, R = Σ(Δ)²/Σ FEFF² over k = 2–12 Å⁻¹
   (:func:`glasslib.spectra.exafs.accuracy`; the FEFF set is cached by content hash, built if
   missing at about 1 s per absorber).
 
@@ -48,13 +48,15 @@ from glasslib.spectra.targets import Target
 from glasslib.spectra.xanes import evaluate as evaluate_xanes, read_xanes_set
 from glasslib.spectra.xanes_surrogate import SHIPPED as XANES_SHIPPED, shipped_surrogate as xanes_surrogate
 
-#: sizes per profile. exafs_structures: held-out Cu–Zr structures compared with FEFF (None: all
-#: eight); target_structures: held-out a-C structures whose mean XANES is the target (None: all
-#: four); n: structures per sampled ensemble; steps: predictor steps of the sampler
+#: sizes per profile. exafs_heldout: the held-out Cu–Zr set compared with FEFF (the smoke profile's is
+#: one 100-atom Cu64Zr36 glass, seconds to build, instead of 500-atom glasses quenched at 10 K/ps);
+#: exafs_structures: how many of its structures (None: all eight); target_structures: held-out a-C
+#: structures whose mean XANES is the target (None: all four); n: structures per sampled ensemble;
+#: steps: predictor steps of the sampler
 PROFILES = {
-    "smoke": dict(exafs_structures=1, target_structures=1, n=1, steps=60),
-    "default": dict(exafs_structures=None, target_structures=None, n=4, steps=200),
-    "paper": dict(exafs_structures=None, target_structures=None, n=8, steps=200),
+    "smoke": dict(exafs_heldout="CuZr-heldout-smoke", exafs_structures=1, target_structures=1, n=1, steps=60),
+    "default": dict(exafs_heldout="CuZr-heldout", exafs_structures=None, target_structures=None, n=4, steps=200),
+    "paper": dict(exafs_heldout="CuZr-heldout", exafs_structures=None, target_structures=None, n=8, steps=200),
 }
 PRIOR = "ac_tersoff_prior"
 SHIPPED_PRIOR = data_dir() / "models" / PRIOR / "checkpoint.pt"
@@ -115,11 +117,16 @@ def xanes_curves() -> XanesCurves:
     return XanesCurves(names, pred, ref, system, cn, mean(pred), mean(ref))
 
 
-def load_exafs_heldout(max_structures: int | None) -> ExafsSet:
-    """FEFF absorbers of the first ``max_structures`` held-out Cu–Zr structures (None: all), from
-    the EXAFS cache; missing MD structures are simulated and missing absorbers computed first."""
-    build_spec(EXAFS_HELDOUT, limit=max_structures, progress=False)
+def load_exafs_heldout(max_structures: int | None, heldout: str = EXAFS_HELDOUT) -> ExafsSet:
+    """FEFF absorbers of the first ``max_structures`` structures (None: all) of the held-out Cu–Zr
+    set ``heldout``, from the EXAFS cache; missing MD structures are simulated and missing absorbers
+    computed first. Another set than the declared one (data/specs/exafs.yaml) takes the declared
+    set's place and absorber count, in a cache folder of its own (the spec's hash changes)."""
+    build_spec(heldout, limit=max_structures, progress=False)
     spec = load_exafs_spec()
+    if heldout != EXAFS_HELDOUT:
+        per = {**spec.absorbers_per_structure, heldout: spec.per_structure(EXAFS_HELDOUT)}
+        spec = dataclasses.replace(spec, sources={**spec.sources, "heldout": [heldout]}, absorbers_per_structure=per)
     build_feff(spec, roles=("heldout",), max_structures=max_structures)
     data = read_exafs_set(spec, "heldout")
     return data if max_structures is None else first_structures(data, max_structures)
