@@ -79,8 +79,8 @@ def test_refuses_structures_without_cu_or_with_other_elements(model64):
 
 
 def _heldout_structure():
-    """A Cu64Zr36 glass (100 atoms, built into the cache if missing: about a minute of LAMMPS); the
-    surrogate was trained on Cu30–Cu70 without Cu45 and Cu64."""
+    """A Cu64Zr36 glass (100 atoms, built into the cache if missing: seconds of LAMMPS); the
+    surrogate was trained on Cu30, Cu40, Cu50, Cu60 and Cu70 (CuZr-smoke and CuZr-train)."""
     from glasslib.simulate.datasets import build_spec
 
     return read_structures(build_spec("CuZr-heldout-smoke", progress=False).paths[0])

@@ -381,7 +381,7 @@ def default_figure_path() -> Path:
     return figures_dir() / "mda_ice.png"
 
 
-__all__ = ["PROFILES", "REFERENCE_SETS", "SMOKE_REFERENCE_SETS", "goo", "sq", "spectra", "second_shell", "ring_fractions",
-           "reference_structures", "mda_target_structures", "read_user_target", "ice_start", "guide_from_ice",
+__all__ = ["PROFILES", "REFERENCE_SETS", "SMOKE_REFERENCE_SETS", "goo", "sq", "spectra", "second_shell",
+           "ring_fractions", "reference_structures", "mda_target_structures", "read_user_target", "ice_start", "guide_from_ice",
            "records_for", "target_curves", "guidance_targets", "acceptance", "error_diversity_summary", "figure",
            "measured_liquid_d2o", "default_figure_path"]

@@ -9,9 +9,9 @@ and XANES-guided sampling of amorphous carbon.
   numbers, recomputed with whatever surrogate is shipped now);
 * Cu K-edge EXAFS of Cu–Zr: the shipped surrogate's k²χ(k) (``data/models/exafs_cuzr_surrogate``)
   averaged over the FEFF absorbers of held-out Cu–Zr glasses (``CuZr-heldout``, in the smoke profile
-  ``CuZr-heldout-smoke``: compositions the surrogate never saw) against FEFF's own average, R = Σ(Δ)²/Σ FEFF² over k = 2–12 Å⁻¹
-  (:func:`glasslib.spectra.exafs.accuracy`; the FEFF set is cached by content hash, built if
-  missing at about 1 s per absorber).
+  ``CuZr-heldout-smoke``: compositions the surrogate never saw) against FEFF's own average,
+  R = Σ(Δ)²/Σ FEFF² over k = 2–12 Å⁻¹ (:func:`glasslib.spectra.exafs.accuracy`; the FEFF set is
+  cached by content hash, built if missing at about 1 s per absorber).
 
 (b) XANES-guided a-C: the a-C prior (``data/models/ac_tersoff_prior``, Tersoff a-C at 1.5–3.5
 g/cm³) samples its default cell (216 C at 2.5 g/cm³) with and without guidance on the C K-edge
