@@ -9,6 +9,11 @@ PROFILE ?= default
 PY := .venv/bin/python
 RUNS := runs
 PYTEST_ARGS ?=
+# Tests run in parallel (pytest-xdist): TEST_JOBS workers, one per CPU (at most 8: each worker may
+# run a notebook kernel and LAMMPS), each single-threaded (OMP_NUM_THREADS=1; tests that need more
+# threads ask for them). Workers share the cache: dataset and EXAFS builds take a lock, so one worker
+# builds and the other waits. TEST_JOBS=0 runs everything in one process, one test after another.
+TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ "$$n" -gt 8 ] && n=8; echo $$n)
 
 PAPERMILL := $(PY) -m papermill --kernel python3 --log-output
 # The executed notebooks of the default profile, rendered with their figures and outputs, so that a
@@ -56,7 +61,7 @@ smoke:
 
 # pytest exit status 5 means "no tests collected": a failure here, not a pass.
 test:
-	@$(PY) -m pytest -q --strict-markers $(PYTEST_ARGS); rc=$$?; \
+	@OMP_NUM_THREADS=1 $(PY) -m pytest -q --strict-markers -n $(TEST_JOBS) --dist worksteal $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 benchmarks:

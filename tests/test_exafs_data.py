@@ -54,14 +54,20 @@ def test_absorber_selection_is_seeded():
     assert select_absorbers(z, 29, 50, seed=0) == list(range(0, 40, 2))
 
 
-def test_build_is_cached_atomic_and_resumable(tmp_path):
-    """Two B2 cells stand in for a built MD set in a temporary cache; 2 absorbers each."""
+def _two_cells(tmp_path):
+    """``(spec, cache, md folder)``: two rattled B2 Cu–Zr cells as the built MD set of a temporary cache."""
     spec = _spec()
     cache = tmp_path / "cache"
     md = source_dirs(spec, cache)["CuZr-smoke"]
     md.mkdir(parents=True)
     for n in range(2):
         write_extxyz(b2_cuzr(rattle=0.05, seed=n), md / f"{n:05d}_seed{n}.extxyz")
+    return spec, cache, md
+
+
+def test_build_is_cached_atomic_and_resumable(tmp_path):
+    """Two B2 cells stand in for a built MD set in a temporary cache; 2 absorbers each."""
+    spec, cache, md = _two_cells(tmp_path)
     first = build(spec, cache=cache, max_structures=1)
     assert first.computed == 2 and first.skipped == 0 and first.out_dir == exafs_dir(spec, cache)
     assert not list(first.out_dir.rglob("*.tmp"))
@@ -83,6 +89,31 @@ def test_build_is_cached_atomic_and_resumable(tmp_path):
     with pytest.raises(InputError, match="outside the EXAFS set") as e:
         build(spec, cache=cache)
     assert "00002_seed2" in str(e.value)
+
+
+def test_two_builds_of_one_set_at_once_compute_each_absorber_once(tmp_path):
+    """Two builders of one folder (two papermill runs of the XAS notebook, say): the second waits
+    for the first's lock, then finds every absorber done; neither fails on the other's temporaries."""
+    import threading
+
+    spec, cache, _ = _two_cells(tmp_path)
+    results, errors = [], []
+
+    def run():
+        try:
+            results.append(build(spec, cache=cache))
+        except Exception as exc:  # reported below, not swallowed
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors and len(results) == 2
+    assert sorted((r.computed, r.skipped) for r in results) == [(0, 4), (4, 0)]
+    assert not list(results[0].out_dir.rglob("*.tmp"))
+    assert read_exafs_set(spec, "train", cache=cache).chi.shape[0] == 4
 
 
 def from_elements():

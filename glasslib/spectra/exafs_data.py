@@ -8,7 +8,9 @@ random subset of the absorbing atoms of each structure), the FEFF cards
 :func:`build` runs FEFF once per selected absorber (:func:`~glasslib.spectra.exafs_feff.run_feff`)
 and writes one JSON file per absorber, ``<out>/<md set>/<structure stem>_a<atom>.json`` (atom:
 index within its structure), atomically (a temporary file, then a rename), so an interrupted
-build leaves only finished absorbers and the next call computes the missing ones. The folder is
+build leaves only finished absorbers and the next call computes the missing ones. Builds of one
+folder are serialised by the datasets' advisory lock (:func:`glasslib.simulate.datasets.build_lock`):
+a second builder waits, then finds the absorbers done. The folder is
 ``<cache>/exafs/<name>-<hash12>/`` (``<cache>``: :func:`glasslib.core.paths.cache_dir`), the hash
 covering the resolved specification, the source MD sets' content hashes (their cache folder
 names), the feff6l executable's SHA-256, the xraylarch version and :data:`CODE_VERSION`. A folder
@@ -36,7 +38,7 @@ from glasslib.core.atomic_io import atomic_write_text, sha256_file
 from glasslib.core.errors import InputError, reject_unknown_keys
 from glasslib.core.paths import cache_dir, data_dir
 from glasslib.core.structures import Structures, concatenate, read_structures
-from glasslib.simulate.datasets import dataset_dir, get_spec
+from glasslib.simulate.datasets import build_lock, dataset_dir, get_spec
 from glasslib.spectra.exafs_feff import FeffCards, cut_clusters, element_number, find_feff, run_feff
 
 #: version of the build recipe; part of the content hash
@@ -203,8 +205,13 @@ def build(spec: ExafsDataSpec, *, roles=ROLES, cache=None, out_dir=None, max_str
     inputs = hash_inputs(spec, cache)
     out = Path(out_dir) if out_dir is not None else exafs_dir(spec, cache, inputs=inputs)
     out.mkdir(parents=True, exist_ok=True)
+    with build_lock(out, progress=log is not None):
+        return _build_locked(spec, out, inputs, roles=roles, cache=cache, max_structures=max_structures, log=log)
+
+
+def _build_locked(spec: ExafsDataSpec, out: Path, inputs: dict, *, roles, cache, max_structures, log) -> BuildSummary:
     _check_manifest(out, inputs)
-    for stale in out.glob("*/.*.json.*.tmp"):  # left by a killed build
+    for stale in out.glob("*/.*.json.*.tmp"):  # left by a killed build (never a live one: we hold the lock)
         stale.unlink(missing_ok=True)
     summary = BuildSummary(out)
     dirs = source_dirs(spec, cache)
