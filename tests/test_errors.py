@@ -179,6 +179,7 @@ CASES = [
     ("sample-zero-batch", lambda f: [*SAMPLE, "--batch", "0"], ["batch must be a positive integer"], "", None),
     ("sample-zero-snr", lambda f: [*SAMPLE, "--snr", "0"], ["snr must be"], "", None),
     ("sample-negative-guidance-step", lambda f: [*SAMPLE, "--guidance-step", "-1"], ["guidance_step must be"], "", None),
+    ("sample-negative-churn", lambda f: [*SAMPLE, "--sampler", "heun", "--churn", "-1"], ["churn must be"], "", None),
     ("sample-out-is-a-file", lambda f: [*SAMPLE, "--out", f["file"]], ["plain.txt", "not a folder"], None, None),
     ("sample-target-one-point", lambda f: [*SAMPLE, "--target", f["one"], "--kind", "gr"], ["one.csv", "1 point"], "", None),
     ("sample-target-too-few-points", lambda f: [*SAMPLE, "--target", f["few"], "--kind", "gr"], ["few.csv", "'grid'", "4 distinct"], "", None),
@@ -375,7 +376,7 @@ def test_generate_names_the_structure_in_the_whole_run(monkeypatch, tmp_path):
     glass sample writes no sample of that pass (the first pass's are kept: a rerun resumes)."""
     from glasslib.diffusion import generate as gen_module
 
-    real = gen_module.sample
+    real = gen_module.SAMPLERS["pc"]
 
     def faulty(score, x, times, **kw):
         faulty.passes += 1
@@ -388,7 +389,7 @@ def test_generate_names_the_structure_in_the_whole_run(monkeypatch, tmp_path):
         return real(score, x, times, **kw)
 
     faulty.passes = 0
-    monkeypatch.setattr(gen_module, "sample", faulty)
+    monkeypatch.setitem(gen_module.SAMPLERS, "pc", faulty)
     out = tmp_path / "run"
     args = [*map(str, SAMPLE), "--n", "4", "--batch", "2", "--out", str(out)]
     assert main(args) == 2

@@ -69,6 +69,7 @@ from glasslib.diffusion.generate import (
     sample_into,
 )
 from glasslib.diffusion.cell_contents import scope_warnings
+from glasslib.diffusion.sampling import SAMPLERS
 from glasslib.diffusion.training import load_checkpoint
 from glasslib.spectra.kinds import KINDS, get_kind
 from glasslib.spectra.target_checks import check_overlap
@@ -82,7 +83,7 @@ def register(sub) -> None:
     p = sub.add_parser(
         "sample",
         help="sample structures from a score network (optionally spectrum-guided)",
-        description="Sample periodic structures with the predictor-corrector reverse VE SDE.",
+        description="Sample periodic structures with the reverse VE SDE (predictor-corrector) or EDM's second-order (Heun) sampler.",
     )
     p.add_argument("checkpoint", type=Path, metavar="CHECKPOINT", help="checkpoint from glass train")
     p.add_argument("--n", type=int, required=True, metavar="COUNT", help="number of structures")
@@ -109,6 +110,11 @@ def register(sub) -> None:
     g.add_argument("--corrector-sigma-max", type=float, default=D["corrector_sigma_max"], metavar="ANGSTROM",
                    help=f"corrector only below this noise level, Å (default {D['corrector_sigma_max']})")
     g.add_argument("--restarts", type=int, default=D["restarts"], help=f"restart passes (default {D['restarts']})")
+    g.add_argument("--sampler", choices=tuple(SAMPLERS), default=D["sampler"],
+                   help=f"pc: predictor-corrector reverse SDE; heun: EDM's second-order sampler, 2 network "
+                        f"evaluations per step (default {D['sampler']})")
+    g.add_argument("--churn", type=float, default=D["churn"], metavar="S",
+                   help=f"heun only: noise re-injected per step, EDM's S_churn (default {D['churn']}: deterministic)")
     g.add_argument("--weak", type=Path, default=None, metavar="WEAK_CHECKPOINT",
                    help="weak network for autoguidance (same species, noise process and training data)")
     g.add_argument("--autoguidance", type=float, default=None, metavar="W",
@@ -149,6 +155,7 @@ def run(args) -> int:
     options = dict(n=args.n, atoms=args.atoms, density=args.density, seed=args.seed, composition=args.composition,
                    steps=args.steps, rho=args.rho, corrector_steps=args.corrector_steps, snr=args.snr,
                    corrector_sigma_max=args.corrector_sigma_max, restarts=args.restarts, batch=args.batch,
+                   sampler=args.sampler, churn=args.churn,
                    guidance_step=args.guidance_step, device=args.device)
     if args.autoguidance is not None:
         options["autoguidance"] = args.autoguidance

@@ -13,8 +13,9 @@ command line (``glass sample``), the notebooks and the benchmarks sample the sam
    ``steps`` steps with power ``rho`` in the checkpoint's dtype, uniform random start positions
    (or, with ``start=Start(structures, sigma)``, SDEdit: the given structures plus noise of σ, on
    a grid from t(σ); :class:`Start`);
-4. the predictor–corrector sampler (:func:`glasslib.diffusion.sampling.sample`), ``batch``
-   structures per batched pass, all draws from one ``torch.Generator`` seeded with ``seed``.
+4. the sampler ``sampler``: predictor–corrector (:func:`glasslib.diffusion.sampling.sample`, the
+   default) or Heun (:func:`~glasslib.diffusion.sampling.sample_heun`), ``batch`` structures per
+   batched pass, all draws from one ``torch.Generator`` seeded with ``seed``.
 
 Unconditional and autoguided runs are reproducible bit for bit from the seed; guided runs are on
 one CPU thread (``torch.set_num_threads(1)``), while on several threads the parallel scatter-adds
@@ -51,7 +52,7 @@ from glasslib.core.errors import InputError, NumericalError, reject_unknown_keys
 from glasslib.core.structures import Structures, concatenate, to_ase, write_extxyz
 from glasslib.diffusion.guidance import with_autoguidance, with_spectral_guidance
 from glasslib.diffusion.cell_contents import CellContents, resolve_contents, scope_warnings
-from glasslib.diffusion.sampling import default_restart_time, initial_noise, sample, time_grid
+from glasslib.diffusion.sampling import SAMPLERS, default_restart_time, initial_noise, time_grid
 from glasslib.diffusion.training import Checkpoint, load_checkpoint
 from glasslib.spectra.targets import Target
 
@@ -98,8 +99,13 @@ class SampleConfig:
         composition: formula, e.g. ``"SiO2"``, ``"Cu64.5Zr35.5"``, ``"Si"`` (None: the default
             cell's); its atom counts in ``atoms`` atoms must be whole.
         steps: predictor steps; rho: power of the time grid (EDM, Karras et al. 2022, Eq. 5).
+        sampler: ``"pc"``, the predictor–corrector reverse SDE (about 2 network evaluations per
+            step below ``corrector_sigma_max``, 1 above), or ``"heun"``, EDM's second-order sampler
+            (2 per step; :mod:`glasslib.diffusion.sampling`).
         corrector_steps, snr, corrector_sigma_max: Langevin corrector (Song et al. 2021, Alg. 4)
-            steps per predictor step, its signal-to-noise ratio, and the σ (Å) below which it runs.
+            steps per predictor step, its signal-to-noise ratio, and the σ (Å) below which it runs
+            (``pc`` only).
+        churn: EDM's S_churn, the noise re-injected per step (``heun`` only; 0: deterministic ODE).
         restarts: restart passes (Xu et al. 2023).
         batch: structures per batched pass (None: all at once).
         autoguidance: weight w ≥ 1 of autoguidance, used when a weak checkpoint is given.
@@ -117,6 +123,8 @@ class SampleConfig:
     corrector_steps: int = 1
     snr: float = 0.1
     corrector_sigma_max: float = 0.5
+    sampler: str = "pc"
+    churn: float = 0.0
     restarts: int = 0
     batch: int | None = None
     autoguidance: float = 2.0
@@ -137,7 +145,10 @@ class SampleConfig:
             raise InputError(f"density must be positive (g/cm3), got {self.density}")
         if self.corrector_steps < 0 or self.restarts < 0:
             raise InputError("corrector_steps and restarts must be >= 0")
+        if self.sampler not in SAMPLERS:
+            raise InputError(f"sampler must be one of {sorted(SAMPLERS)}, got {self.sampler!r}")
         for name, ok, rule in (("snr", lambda v: v > 0, "> 0"), ("corrector_sigma_max", lambda v: v >= 0, ">= 0"),
+                               ("churn", lambda v: v >= 0, ">= 0"),
                                ("guidance_step", lambda v: v >= 0, ">= 0"), ("autoguidance", lambda v: v >= 1, ">= 1")):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and ok(value)):
@@ -294,6 +305,13 @@ def _start_recipe(recipe: _Recipe, config: SampleConfig, start: Start) -> _Recip
     return _replace_fields(recipe, times=times, record=record)
 
 
+def _sampler_options(config: SampleConfig) -> dict:
+    """The options of ``config.sampler`` beyond the shared ones."""
+    if config.sampler == "heun":
+        return {"churn": config.churn}
+    return {"n_corrector": config.corrector_steps, "snr": config.snr, "corrector_sigma_max": config.corrector_sigma_max}
+
+
 def _passes(recipe: _Recipe, config: SampleConfig, gen: torch.Generator, first: int = 0, callback=None,
             start: Start | None = None):
     """Yield ``(index of its first structure, Structures)`` for every batched pass from structure
@@ -309,9 +327,8 @@ def _passes(recipe: _Recipe, config: SampleConfig, gen: torch.Generator, first: 
             noise = torch.randn(x0.positions.shape, generator=gen, dtype=x0.dtype, device=x0.device)
             x = x0.with_positions(x0.positions + start.sigma * noise)
         try:
-            out = sample(recipe.score, x, recipe.times, generator=gen, sde=recipe.sde, n_corrector=config.corrector_steps,
-                         snr=config.snr, corrector_sigma_max=config.corrector_sigma_max, n_restarts=config.restarts,
-                         callback=callback)
+            out = SAMPLERS[config.sampler](recipe.score, x, recipe.times, generator=gen, sde=recipe.sde,
+                                           n_restarts=config.restarts, callback=callback, **_sampler_options(config))
         except NumericalError as exc:  # name the structure by its index in the whole run
             if done == 0 or exc.structure is None:
                 raise

@@ -33,6 +33,19 @@ exact for the VE SDE), then the part of the grid below t_restart is run again.
 Finally, with ``denoise=True``, the Tweedie step x ← x + σ(t_N)² s(x, t_N) removes the
 last noise level (Song et al. 2021, App. G, "denoising").
 
+Heun (:func:`sample_heun`; Karras et al. 2022, Alg. 2): the probability-flow ODE of the VE SDE
+with σ(t) = k·t, dx/dσ = −σ s(x, σ), integrated with the trapezoidal rule on the same grid,
+from σ̂_i to σ_{i+1}:
+
+    d = −σ̂_i s(x̂, σ̂_i),   x' = x̂ + (σ_{i+1} − σ̂_i) d,   d' = −σ_{i+1} s(x', σ_{i+1}),
+    x ← x̂ + (σ_{i+1} − σ̂_i) (d + d')/2,
+
+two network evaluations per step and no noise (churn 0: deterministic given the start). With
+``churn`` S > 0 each step first raises the noise level to σ̂_i = min((1 + γ) σ_i, σ_max),
+γ = min(S/N, √2 − 1), adding sqrt(σ̂_i² − σ_i²) z (EDM's stochastic sampler; the cap keeps the
+network within the noise levels it was trained on); otherwise σ̂_i = σ_i, x̂ = x. Restarts and
+the Tweedie step are those of the predictor–corrector sampler.
+
 A score (guided or not) or a step that comes out non-finite stops the sampler with a one-line
 :class:`~glasslib.core.errors.NumericalError` naming the step (the counter ``callback`` gets),
 its phase, t, σ and the structure, instead of carrying NaN positions to the output.
@@ -166,7 +179,62 @@ def _times(times, x: Structures) -> list[float]:
     return t
 
 
-# ----------------------------------------------------------------------- sampler
+# ----------------------------------------------------------------------- samplers
+class _Stepper:
+    """What both samplers share: the step counter and callback, score calls that name where a
+    non-finite value arose, checked and wrapped moves, and Gaussian draws from the generator."""
+
+    def __init__(self, score: ScoreFn, x: Structures, sde: VESDE, generator: torch.Generator, callback):
+        _check_generator(generator, x.device)
+        self.score, self.sde, self.generator, self.callback = score, sde, generator, callback
+        self.n_systems, self.dtype, self.device = x.n_systems, x.dtype, x.device
+        self.step = 0
+
+    def emit(self, phase: str, ti: float, xx: Structures, s) -> None:
+        if self.callback is not None:
+            self.callback({"step": self.step, "phase": phase, "t": ti, "sigma": self.sde.sigma(ti), "x": xx, "score": s})
+        self.step += 1
+
+    def score_at(self, xx: Structures, ti: float, phase: str) -> torch.Tensor:
+        t_vec = torch.full((self.n_systems,), ti, dtype=self.dtype, device=self.device)
+        try:
+            s = self.score(xx, t_vec)
+        except NumericalError as exc:  # e.g. a non-finite guidance gradient: add where it happened
+            raise NumericalError(f"{exc} at sampler step {self.step} ({phase}, t = {ti:.4g}); sampling stopped before "
+                                 "writing it", step=self.step, structure=exc.structure) from None
+        _require_finite(s, xx, "score", phase, self.step, ti, self.sde.sigma(ti))
+        return s
+
+    def moved(self, xx: Structures, pos: torch.Tensor, phase: str, ti: float) -> Structures:
+        _require_finite(pos, xx, "positions", phase, self.step, ti, self.sde.sigma(ti))
+        return wrap_structures(xx, pos)
+
+    def randn(self, xx: Structures) -> torch.Tensor:
+        return _randn(xx, self.generator)
+
+    def finish(self, x: Structures, t: list[float], run, n_restarts: int, t_restart: float | None,
+               denoise: bool) -> Structures:
+        """Restart passes (``run`` over the grid below t_restart), then the Tweedie step."""
+        if int(n_restarts) < 0:
+            raise InputError("n_restarts must be >= 0")
+        if n_restarts:
+            if t_restart is None:
+                t_restart = default_restart_time(t[0], self.sde)
+            if not (t[-1] < t_restart <= t[0]):
+                raise InputError(f"t_restart must lie in ({t[-1]}, {t[0]}], got {t_restart}")
+            sub = [t_restart] + [ti for ti in t if ti < t_restart]
+            for _ in range(int(n_restarts)):
+                renoise = math.sqrt(self.sde.sigma(t_restart) ** 2 - self.sde.sigma(t[-1]) ** 2)
+                x = self.moved(x, x.positions + renoise * self.randn(x), "restart", t_restart)
+                self.emit("restart", t_restart, x, None)
+                x = run(x, sub)
+        if denoise:
+            s = self.score_at(x, t[-1], "denoise")
+            x = self.moved(x, x.positions + self.sde.sigma(t[-1]) ** 2 * s, "denoise", t[-1])
+            self.emit("denoise", t[-1], x, s)
+        return x
+
+
 @torch.no_grad()
 def sample(
     score: ScoreFn,
@@ -205,68 +273,84 @@ def sample(
     Returns:
         The sampled batch (positions wrapped for periodic structures).
     """
-    _check_generator(generator, x.device)
+    st = _Stepper(score, x, sde, generator, callback)
     t = _times(times, x)
     if int(n_corrector) < 0 or int(n_restarts) < 0:
         raise InputError("n_corrector and n_restarts must be >= 0")
-    step = 0
-
-    def emit(phase, ti, xx, s):
-        nonlocal step
-        if callback is not None:
-            callback({"step": step, "phase": phase, "t": ti, "sigma": sde.sigma(ti), "x": xx, "score": s})
-        step += 1
-
-    def t_vec(ti):
-        return torch.full((x.n_systems,), ti, dtype=x.dtype, device=x.device)
-
-    def score_at(xx: Structures, ti: float, phase: str) -> torch.Tensor:
-        try:
-            s = score(xx, t_vec(ti))
-        except NumericalError as exc:  # e.g. a non-finite guidance gradient: add where it happened
-            raise NumericalError(f"{exc} at sampler step {step} ({phase}, t = {ti:.4g}); sampling stopped before "
-                                 "writing it", step=step, structure=exc.structure) from None
-        _require_finite(s, xx, "score", phase, step, ti, sde.sigma(ti))
-        return s
-
-    def moved(xx: Structures, pos: torch.Tensor, phase: str, ti: float) -> Structures:
-        _require_finite(pos, xx, "positions", phase, step, ti, sde.sigma(ti))
-        return wrap_structures(xx, pos)
 
     def run(xx: Structures, grid: Sequence[float]) -> Structures:
         for t_hi, t_lo in zip(grid[:-1], grid[1:]):
             # predictor: reverse-diffusion / Euler–Maruyama step over [t_lo, t_hi]
-            s = score_at(xx, t_hi, "predictor")
+            s = st.score_at(xx, t_hi, "predictor")
             delta = sde.sigma(t_hi) ** 2 - sde.sigma(t_lo) ** 2
-            pos = xx.positions + delta * s + math.sqrt(delta) * _randn(xx, generator)
-            xx = moved(xx, pos, "predictor", t_lo)
-            emit("predictor", t_lo, xx, s)
+            xx = st.moved(xx, xx.positions + delta * s + math.sqrt(delta) * st.randn(xx), "predictor", t_lo)
+            st.emit("predictor", t_lo, xx, s)
             # corrector: Langevin steps at the new noise level
             if sde.sigma(t_lo) <= corrector_sigma_max:
                 for _ in range(int(n_corrector)):
-                    s = score_at(xx, t_lo, "corrector")
-                    z = _randn(xx, generator)
+                    s = st.score_at(xx, t_lo, "corrector")
+                    z = st.randn(xx)
                     ratio = _per_system_sq_norm(z, xx) / _per_system_sq_norm(s, xx).clamp_min(1e-30)
                     eps = (2.0 * snr**2 * ratio)[xx.system_idx, None]
-                    xx = moved(xx, xx.positions + eps * s + torch.sqrt(2.0 * eps) * z, "corrector", t_lo)
-                    emit("corrector", t_lo, xx, s)
+                    xx = st.moved(xx, xx.positions + eps * s + torch.sqrt(2.0 * eps) * z, "corrector", t_lo)
+                    st.emit("corrector", t_lo, xx, s)
         return xx
 
-    x = wrap_structures(x)
-    x = run(x, t)
-    if n_restarts:
-        if t_restart is None:
-            t_restart = default_restart_time(t[0], sde)
-        if not (t[-1] < t_restart <= t[0]):
-            raise InputError(f"t_restart must lie in ({t[-1]}, {t[0]}], got {t_restart}")
-        sub = [t_restart] + [ti for ti in t if ti < t_restart]
-        for _ in range(int(n_restarts)):
-            renoise = math.sqrt(sde.sigma(t_restart) ** 2 - sde.sigma(t[-1]) ** 2)
-            x = moved(x, x.positions + renoise * _randn(x, generator), "restart", t_restart)
-            emit("restart", t_restart, x, None)
-            x = run(x, sub)
-    if denoise:
-        s = score_at(x, t[-1], "denoise")
-        x = moved(x, x.positions + sde.sigma(t[-1]) ** 2 * s, "denoise", t[-1])
-        emit("denoise", t[-1], x, s)
-    return x
+    return st.finish(run(wrap_structures(x), t), t, run, n_restarts, t_restart, denoise)
+
+
+#: largest churn per step of :func:`sample_heun` (EDM: γ_i ≤ √2 − 1, at most doubling the variance)
+MAX_CHURN_STEP = math.sqrt(2.0) - 1.0
+
+
+@torch.no_grad()
+def sample_heun(
+    score: ScoreFn,
+    x: Structures,
+    times,
+    *,
+    generator: torch.Generator,
+    callback: Callable[[dict], None] | None = None,
+    sde: VESDE,
+    churn: float = 0.0,
+    n_restarts: int = 0,
+    t_restart: float | None = None,
+    denoise: bool = True,
+) -> Structures:
+    """Second-order (Heun) sampling of the probability-flow ODE, optionally stochastic (EDM,
+    Karras et al. 2022, Alg. 2; module docstring, "Heun"). Same arguments as :func:`sample`, with
+    ``churn`` (S_churn, ≥ 0) in place of the corrector: 0 is the deterministic sampler. Network
+    evaluations: 2N for N grid steps, +1 for the Tweedie step, +2 per step of each restart pass.
+    The callback sees phase "churn" (noise added) and "predictor" (one per grid step)."""
+    st = _Stepper(score, x, sde, generator, callback)
+    t = _times(times, x)
+    if not (isinstance(churn, (int, float)) and math.isfinite(churn) and churn >= 0):
+        raise InputError(f"churn must be a finite number >= 0, got {churn}")
+    if int(n_restarts) < 0:
+        raise InputError("n_restarts must be >= 0")
+    gamma = min(float(churn) / (len(t) - 1), MAX_CHURN_STEP)
+
+    def run(xx: Structures, grid: Sequence[float]) -> Structures:
+        for t_hi, t_lo in zip(grid[:-1], grid[1:]):
+            sig_lo = sde.sigma(t_lo)
+            # never above σ_max: the network was trained on σ ≤ σ_max (EDM's S_tmax)
+            sig_hat = max(min(sde.sigma(t_hi) * (1.0 + gamma), sde.sigma_max), sde.sigma(t_hi))
+            t_hat = sde.time(sig_hat)
+            if sig_hat > sde.sigma(t_hi):  # churn: raise the noise level from σ_i to σ̂ = (1 + γ) σ_i
+                add = math.sqrt(sig_hat**2 - sde.sigma(t_hi) ** 2)
+                xx = st.moved(xx, xx.positions + add * st.randn(xx), "churn", t_hat)
+                st.emit("churn", t_hat, xx, None)
+            # dx/dσ = −σ s(x, σ): Euler to σ_{i+1}, then the trapezoidal (Heun) correction
+            s = st.score_at(xx, t_hat, "predictor")
+            d = -sig_hat * s
+            euler = st.moved(xx, xx.positions + (sig_lo - sig_hat) * d, "predictor", t_lo)
+            d2 = -sig_lo * st.score_at(euler, t_lo, "predictor")
+            xx = st.moved(xx, xx.positions + (sig_lo - sig_hat) * 0.5 * (d + d2), "predictor", t_lo)
+            st.emit("predictor", t_lo, xx, s)
+        return xx
+
+    return st.finish(run(wrap_structures(x), t), t, run, n_restarts, t_restart, denoise)
+
+
+#: the samplers by name (``SampleConfig.sampler``); each has the signature of the module docstring
+SAMPLERS = {"pc": sample, "heun": sample_heun}

@@ -1,0 +1,127 @@
+"""Benchmark: sampler options on the shipped a-Si prior, quality and cost side by side.
+
+One row per sampler setting of the one recipe (:class:`glasslib.diffusion.generate.SampleConfig`),
+each sampling ``--n`` 216-atom structures at 2.28 g/cm³ unconditionally (seed 0) and ``--n``
+guided by the mean g(r) of the held-out SW set at 2.28 g/cm³ (seed 1), exactly as notebook 03
+does (:mod:`glasslib.studies.glass_asi`: grid, smearing, guidance step, bond cutoff 2.85 Å).
+Columns: network evaluations per structure (counted), seconds per structure on one thread, and
+for both ensembles the local structure (angle std, fraction of angles < 70°, coordination, four-fold
+fraction, closest pair) and the g(r) RMSE to the training mean; for the guided ensemble also
+error E, held-out diversity D and ΔED = E − D. The first row is the current default.
+
+Needs the ``aSi-SW-prior`` and ``aSi-SW-prior-heldout`` sets (built into the cache when missing,
+a few minutes). Runs on one CPU thread by default.
+
+Usage: python benchmarks/sampler_ablation.py [--n 8] [--rows pc-200,heun-35] [--threads 1]
+       [--json OUT.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+#: name -> SampleConfig fields beyond n, seed, atoms, density (the first is the default recipe;
+#: guidance step 1.0, notebook 03's, unless a row says otherwise: it matters only to the guided ensemble)
+ROWS = {
+    "pc-200 (default)": dict(sampler="pc", steps=200),
+    "pc-100": dict(sampler="pc", steps=100),
+    "heun-18": dict(sampler="heun", steps=18),
+    "heun-35": dict(sampler="heun", steps=35),
+    "heun-35 churn 10": dict(sampler="heun", steps=35, churn=10.0),
+    "heun-35 + 2 restarts": dict(sampler="heun", steps=35, restarts=2),
+    "heun-35 churn 10 + guidance step 2": dict(sampler="heun", steps=35, churn=10.0, guidance_step=2.0),
+    "heun-35 churn 10 + guidance step 4": dict(sampler="heun", steps=35, churn=10.0, guidance_step=4.0),
+}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description="a-Si sampler ablation (quality and cost)")
+    p.add_argument("--n", type=int, default=8, help="structures per ensemble (default 8)")
+    p.add_argument("--rows", default=",".join(ROWS), help="comma-separated row names (default all)")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    args = p.parse_args(argv)
+
+    import torch
+
+    from glasslib.analysis import error_diversity, local_structure, rmse
+    from glasslib.core.atomic_io import atomic_write_text
+    from glasslib.diffusion.generate import GuidanceTerm, SampleConfig, generate
+    from glasslib.diffusion.training import load_checkpoint
+    from glasslib.spectra.targets import Target
+    from glasslib.studies import glass_asi as asi
+
+    torch.set_num_threads(args.threads)
+    rows = [r.strip() for r in args.rows.split(",") if r.strip()]
+    unknown = [r for r in rows if r not in ROWS]
+    if unknown:
+        p.error(f"unknown rows {unknown}; known: {list(ROWS)}")
+    train, heldout = asi.load_references(None)
+    g_train_mean, g_held = asi.g_of_r(train).mean(0), asi.g_of_r(heldout)
+    ckpt = load_checkpoint(asi.SHIPPED / "checkpoint.pt", "cpu", species=[14])
+    target = Target.from_structures("gr", heldout, asi.R, smearing=asi.GR_SMEARING,
+                                    source="mean g(r) of aSi-SW-prior-heldout (2.28 g/cm3)")
+    guidance = [GuidanceTerm(target, 1.0, smearing=asi.GR_SMEARING)]
+
+    def quality(x) -> dict:
+        ls = local_structure(x, asi.BOND_CUTOFF)
+        g = asi.g_of_r(x)
+        return {"angle_std_deg": ls.angle_std_deg, "below_70": ls.angle_fraction_below_70,
+                "coordination": ls.coordination_mean, "fourfold": ls.fourfold_fraction,
+                "closest_A": ls.closest_pair_A, "gr_rmse_train": float(rmse(g, g_train_mean).mean()), "g": g}
+
+    calls = [0]  # network evaluations of one run (all structures go through each call together)
+    denoiser_score = ckpt.denoiser.score
+
+    def counted(x, t):
+        calls[0] += 1
+        return denoiser_score(x, t)
+
+    ckpt.denoiser.score = counted
+    results = []
+    for name in rows:
+        out = {"row": name, **ROWS[name]}
+        for ensemble, seed, terms in (("unconditional", 0, ()), ("guided", 1, guidance)):
+            config = SampleConfig(n=args.n, seed=seed, atoms=asi.N_ATOMS, density=asi.DENSITY,
+                                  **{"guidance_step": asi.GUIDANCE_STEP, **ROWS[name]})
+            calls[0] = 0
+            t0 = time.perf_counter()
+            x = generate(ckpt, config, terms).structures
+            seconds = (time.perf_counter() - t0) / args.n
+            q = quality(x)
+            g = q.pop("g")
+            out[ensemble] = {**q, "seconds_per_structure": seconds, "network_evaluations": calls[0]}
+            if terms:
+                ed = error_diversity(g, g_held, asymptote=1.0)
+                out[ensemble].update(error=ed.error, diversity=ed.diversity, delta_ed=ed.delta_ed)
+        results.append(out)
+        print(f"done {name}", flush=True)
+
+    head = ("| row | ensemble | network evaluations | s/structure | × default | angle std ° | < 70° % | coordination | "
+            "four-fold | closest Å | g(r) RMSE train | E | D | ΔED |")
+    print(f"\na-Si, {asi.N_ATOMS} atoms, {asi.DENSITY} g/cm³, {args.n} structures per ensemble, "
+          f"{args.threads} thread(s), torch {torch.__version__}")
+    print(head)
+    print("|" + "---|" * (head.count("|") - 1))
+    for r in results:
+        for ensemble in ("unconditional", "guided"):
+            e = r[ensemble]
+            ratio = e["seconds_per_structure"] / results[0][ensemble]["seconds_per_structure"]
+            ed = (f"{e['error']:.3f} | {e['diversity']:.3f} | {e['delta_ed']:+.3f}" if "error" in e else "| |")
+            print(f"| {r['row']} | {ensemble} | {e['network_evaluations']} | {e['seconds_per_structure']:.2f} | {ratio:.2f} | "
+                  f"{e['angle_std_deg']:.1f} | "
+                  f"{100 * e['below_70']:.1f} | {e['coordination']:.2f} | {e['fourfold']:.2f} | {e['closest_A']:.2f} | "
+                  f"{e['gr_rmse_train']:.3f} | {ed} |")
+    if args.json:
+        meta = {"n": args.n, "threads": args.threads, "torch": torch.__version__, "atoms": asi.N_ATOMS,
+                "density": asi.DENSITY,
+                "checkpoint": str((asi.SHIPPED / "checkpoint.pt").relative_to(Path(__file__).resolve().parents[1]))}
+        atomic_write_text(args.json, json.dumps({"meta": meta, "rows": results}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
