@@ -9,11 +9,15 @@ PROFILE ?= default
 PY := .venv/bin/python
 RUNS := runs
 PYTEST_ARGS ?=
-# Tests run in parallel (pytest-xdist): TEST_JOBS workers, one per CPU (at most 8: each worker may
-# run a notebook kernel and LAMMPS), each single-threaded (OMP_NUM_THREADS=1; tests that need more
+# Tests run in parallel (pytest-xdist): TEST_JOBS workers, one per CPU this process may use (nproc,
+# lowered to a container's cgroup CPU quota when one is set; at most 8: each worker may run a
+# notebook kernel and LAMMPS), each single-threaded (OMP_NUM_THREADS=1; tests that need more
 # threads ask for them). Workers share the cache: dataset and EXAFS builds take a lock, so one worker
 # builds and the other waits. TEST_JOBS=0 runs everything in one process, one test after another.
-TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ "$$n" -gt 8 ] && n=8; echo $$n)
+TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); \
+	if [ -r /sys/fs/cgroup/cpu.max ] && read q p < /sys/fs/cgroup/cpu.max && [ "$$q" != max ]; then \
+		c=$$(( (q + p - 1) / p )); [ "$$c" -lt "$$n" ] && n=$$c; fi; \
+	[ "$$n" -gt 8 ] && n=8; echo $$n)
 
 PAPERMILL := $(PY) -m papermill --kernel python3 --log-output
 # The executed notebooks of the default profile, rendered with their figures and outputs, so that a
@@ -61,7 +65,8 @@ smoke:
 
 # pytest exit status 5 means "no tests collected": a failure here, not a pass.
 test:
-	@OMP_NUM_THREADS=1 $(PY) -m pytest -q --strict-markers -n $(TEST_JOBS) --dist worksteal $(PYTEST_ARGS); rc=$$?; \
+	@jobs="$(TEST_JOBS)"; echo "pytest: $$jobs parallel workers (TEST_JOBS=0: serial)"; \
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q --strict-markers -n $$jobs --dist worksteal $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 benchmarks:
