@@ -2,8 +2,10 @@
 
 One row per sampler setting of the one recipe (:class:`glasslib.diffusion.generate.SampleConfig`),
 each sampling ``--n`` 216-atom structures at 2.28 g/cm³ unconditionally (seed 0) and ``--n``
-guided by the mean g(r) of the held-out SW set at 2.28 g/cm³ (seed 1), exactly as notebook 03
-does (:mod:`glasslib.studies.glass_asi`: grid, smearing, guidance step, bond cutoff 2.85 Å).
+guided by the mean g(r) of the held-out SW set at 2.28 g/cm³ (seed 1), as notebook 03 does
+(:mod:`glasslib.studies.glass_asi`: grid, smearing, guidance step, bond cutoff 2.85 Å, and its
+summary of each ensemble), except that the target's mean g(r) is computed in float64 (the
+notebook computes it in the checkpoint's dtype).
 Columns: network evaluations per structure (counted), seconds per structure on one thread, and
 for both ensembles the local structure (angle std, fraction of angles < 70°, coordination, four-fold
 fraction, closest pair) and the g(r) RMSE to the training mean; for the guided ensemble also
@@ -47,11 +49,9 @@ def main(argv=None) -> int:
 
     import torch
 
-    from glasslib.analysis import error_diversity, local_structure, rmse
-    from glasslib.core.atomic_io import atomic_write_text
-    from glasslib.diffusion.generate import GuidanceTerm, SampleConfig, generate
+    from glasslib.diffusion.generate import SampleConfig, generate
     from glasslib.diffusion.training import load_checkpoint
-    from glasslib.spectra.targets import Target
+    from glasslib.core.atomic_io import atomic_write_text
     from glasslib.studies import glass_asi as asi
 
     torch.set_num_threads(args.threads)
@@ -60,18 +60,8 @@ def main(argv=None) -> int:
     if unknown:
         p.error(f"unknown rows {unknown}; known: {list(ROWS)}")
     train, heldout = asi.load_references(None)
-    g_train_mean, g_held = asi.g_of_r(train).mean(0), asi.g_of_r(heldout)
     ckpt = load_checkpoint(asi.SHIPPED / "checkpoint.pt", "cpu", species=[14])
-    target = Target.from_structures("gr", heldout, asi.R, smearing=asi.GR_SMEARING,
-                                    source="mean g(r) of aSi-SW-prior-heldout (2.28 g/cm3)")
-    guidance = [GuidanceTerm(target, 1.0, smearing=asi.GR_SMEARING)]
-
-    def quality(x) -> dict:
-        ls = local_structure(x, asi.BOND_CUTOFF)
-        g = asi.g_of_r(x)
-        return {"angle_std_deg": ls.angle_std_deg, "below_70": ls.angle_fraction_below_70,
-                "coordination": ls.coordination_mean, "fourfold": ls.fourfold_fraction,
-                "closest_A": ls.closest_pair_A, "gr_rmse_train": float(rmse(g, g_train_mean).mean()), "g": g}
+    guidance = asi.gr_guidance(heldout, "cpu", torch.float64)  # the target curve in float64
 
     calls = [0]  # network evaluations of one run (all structures go through each call together)
     denoiser_score = ckpt.denoiser.score
@@ -81,22 +71,26 @@ def main(argv=None) -> int:
         return denoiser_score(x, t)
 
     ckpt.denoiser.score = counted
+    #: notebook 03's summary (glass_asi.ensemble_summary) -> this table's names
+    keys = {"angle_std_deg": "angle_std_deg", "angle_fraction_below_70": "below_70", "coordination_mean": "coordination",
+            "fourfold_fraction": "fourfold", "closest_pair_A": "closest_A", "gr_rmse_vs_train_mean": "gr_rmse_train",
+            "seconds_per_structure": "seconds_per_structure"}
     results = []
     for name in rows:
         out = {"row": name, **ROWS[name]}
+        samples, seconds, evaluations = {}, {}, {}
         for ensemble, seed, terms in (("unconditional", 0, ()), ("guided", 1, guidance)):
             config = SampleConfig(n=args.n, seed=seed, atoms=asi.N_ATOMS, density=asi.DENSITY,
                                   **{"guidance_step": asi.GUIDANCE_STEP, **ROWS[name]})
             calls[0] = 0
             t0 = time.perf_counter()
-            x = generate(ckpt, config, terms).structures
-            seconds = (time.perf_counter() - t0) / args.n
-            q = quality(x)
-            g = q.pop("g")
-            out[ensemble] = {**q, "seconds_per_structure": seconds, "network_evaluations": calls[0]}
-            if terms:
-                ed = error_diversity(g, g_held, asymptote=1.0)
-                out[ensemble].update(error=ed.error, diversity=ed.diversity, delta_ed=ed.delta_ed)
+            samples[ensemble] = generate(ckpt, config, terms).structures
+            seconds[ensemble], evaluations[ensemble] = time.perf_counter() - t0, calls[0]
+        summary = asi.ensemble_summary(samples, seconds, train, heldout)
+        for ensemble, s in summary.items():
+            out[ensemble] = {new: s[old] for old, new in keys.items()} | {"network_evaluations": evaluations[ensemble]}
+        out["guided"].update(error=summary["guided"]["gr_error_vs_heldout"],
+                             diversity=summary["guided"]["heldout_diversity"], delta_ed=summary["guided"]["delta_ed"])
         results.append(out)
         print(f"done {name}", flush=True)
 

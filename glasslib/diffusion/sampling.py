@@ -215,8 +215,6 @@ class _Stepper:
     def finish(self, x: Structures, t: list[float], run, n_restarts: int, t_restart: float | None,
                denoise: bool) -> Structures:
         """Restart passes (``run`` over the grid below t_restart), then the Tweedie step."""
-        if int(n_restarts) < 0:
-            raise InputError("n_restarts must be >= 0")
         if n_restarts:
             if t_restart is None:
                 t_restart = default_restart_time(t[0], self.sde)

@@ -93,14 +93,19 @@ def load_networks(checkpoint: Path, weak_checkpoint: Path, device) -> tuple[Chec
     return ckpt, weak
 
 
+def gr_guidance(heldout: Structures, device, dtype) -> list[GuidanceTerm]:
+    """The guided ensemble's one term: the held-out set's mean g(r) on :data:`R` (smearing
+    :data:`GR_SMEARING`, weight 1), computed from the structures in ``dtype`` on ``device``."""
+    target = Target.from_structures("gr", heldout.to(device=device, dtype=dtype), R,
+                                    smearing=GR_SMEARING, source="mean g(r) of aSi-SW-prior-heldout (2.28 g/cm3)")
+    return [GuidanceTerm(target, 1.0, smearing=GR_SMEARING)]
+
+
 def sample_ensembles(ckpt: Checkpoint, weak: Checkpoint, heldout: Structures, *, n: int, steps: int, seed: int,
                      autoguidance: float, device) -> tuple[dict[str, Structures], dict[str, float], dict]:
     """The three ensembles (module docstring); returns samples, seconds per ensemble and the
     sampling record of each (resolved config and checkpoint hashes)."""
-    dtype = ckpt.config.torch_dtype
-    target = Target.from_structures("gr", heldout.to(device=device, dtype=dtype), R, smearing=GR_SMEARING,
-                                    source="mean g(r) of aSi-SW-prior-heldout (2.28 g/cm3)")
-    guidance = [GuidanceTerm(target, 1.0, smearing=GR_SMEARING)]
+    guidance = gr_guidance(heldout, device, ckpt.config.torch_dtype)
     runs = {"prior": (seed, None, ()), "autoguided": (seed, weak, ()), "guided": (seed + 1, None, guidance)}
     samples, seconds, records = {}, {}, {}
     for name, (s, w, terms) in runs.items():
