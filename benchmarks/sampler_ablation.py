@@ -8,11 +8,15 @@ summary of each ensemble), except that the target's mean g(r) is computed in flo
 notebook computes it in the checkpoint's dtype).
 Columns: network evaluations per structure (counted), seconds per structure on one thread, and
 for both ensembles the local structure (angle std, fraction of angles < 70°, coordination, four-fold
-fraction, closest pair) and the g(r) RMSE to the training mean; for the guided ensemble also
-error E, held-out diversity D and ΔED = E − D. The first row is the current default.
+fraction, closest pair), the g(r) RMSE to the training mean and the Stillinger-Weber energy per atom
+(the training sets' potential; the training and held-out sets' own means are printed above the table); for the guided
+ensemble also error E, held-out diversity D and ΔED = E − D. The first row is the current default.
 
 Needs the ``aSi-SW-prior`` and ``aSi-SW-prior-heldout`` sets (built into the cache when missing,
 a few minutes). Runs on one CPU thread by default.
+
+The rows named "+ SW" add the optional physics term (the training potential's force on the
+Tweedie estimate); their committed run is ``benchmarks/results/physics_term_ablation.json``.
 
 Usage: python benchmarks/sampler_ablation.py [--n 8] [--rows pc-200,heun-35] [--threads 1]
        [--json OUT.json]
@@ -25,6 +29,10 @@ import json
 import time
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[1]
+#: the Stillinger-Weber file that made the a-Si training sets (relative to the repository)
+SW_FILE = "data/potentials/lammps/Si.sw"
+
 #: name -> SampleConfig fields beyond n, seed, atoms, density (the first is the default recipe;
 #: guidance step 1.0, notebook 03's, unless a row says otherwise: it matters only to the guided ensemble)
 ROWS = {
@@ -36,6 +44,16 @@ ROWS = {
     "heun-35 + 2 restarts": dict(sampler="heun", steps=35, restarts=2),
     "heun-35 churn 10 + guidance step 2": dict(sampler="heun", steps=35, churn=10.0, guidance_step=2.0),
     "heun-35 churn 10 + guidance step 4": dict(sampler="heun", steps=35, churn=10.0, guidance_step=4.0),
+    # the optional physics term (glasslib.diffusion.guidance.with_potential_guidance): the training
+    # sets' own Stillinger-Weber potential on the Tweedie estimate, at their final temperature (300 K),
+    # weaker (1000 K, 3000 K), and switched on earlier (sigma <= 1 A instead of 0.5 A)
+    "pc-200 + SW 300 K": dict(sampler="pc", steps=200, potential=SW_FILE, potential_temperature=300.0),
+    "pc-200 + SW 1000 K": dict(sampler="pc", steps=200, potential=SW_FILE, potential_temperature=1000.0),
+    "pc-200 + SW 3000 K": dict(sampler="pc", steps=200, potential=SW_FILE, potential_temperature=3000.0),
+    "pc-200 + SW 1000 K from 1 A": dict(sampler="pc", steps=200, potential=SW_FILE, potential_temperature=1000.0,
+                                        potential_sigma_max=1.0),
+    "heun-35 churn 10 + SW 1000 K": dict(sampler="heun", steps=35, churn=10.0, potential=SW_FILE,
+                                         potential_temperature=1000.0),
 }
 
 
@@ -52,6 +70,7 @@ def main(argv=None) -> int:
     from glasslib.diffusion.generate import SampleConfig, generate
     from glasslib.diffusion.training import load_checkpoint
     from glasslib.core.atomic_io import atomic_write_text
+    from glasslib.diffusion.potentials import StillingerWeber
     from glasslib.studies import glass_asi as asi
 
     torch.set_num_threads(args.threads)
@@ -62,6 +81,14 @@ def main(argv=None) -> int:
     train, heldout = asi.load_references(None)
     ckpt = load_checkpoint(asi.SHIPPED / "checkpoint.pt", "cpu", species=[14])
     guidance = asi.gr_guidance(heldout, "cpu", torch.float64)  # the target curve in float64
+    sw = StillingerWeber(REPO / SW_FILE)
+
+    def sw_per_atom(structures) -> float:
+        """Mean SW energy per atom of an ensemble, eV (float64)."""
+        s = structures.to(dtype=torch.float64)
+        return float((sw(s) / s.n_atoms_per_system.to(torch.float64)).mean())
+
+    train_energy, heldout_energy = sw_per_atom(train), sw_per_atom(heldout)
 
     calls = [0]  # network evaluations of one run (all structures go through each call together)
     denoiser_score = ckpt.denoiser.score
@@ -80,24 +107,28 @@ def main(argv=None) -> int:
         out = {"row": name, **ROWS[name]}
         samples, seconds, evaluations = {}, {}, {}
         for ensemble, seed, terms in (("unconditional", 0, ()), ("guided", 1, guidance)):
-            config = SampleConfig(n=args.n, seed=seed, atoms=asi.N_ATOMS, density=asi.DENSITY,
-                                  **{"guidance_step": asi.GUIDANCE_STEP, **ROWS[name]})
+            fields = {"guidance_step": asi.GUIDANCE_STEP, **ROWS[name]}
+            if "potential" in fields:
+                fields["potential"] = str(REPO / fields["potential"])
+            config = SampleConfig(n=args.n, seed=seed, atoms=asi.N_ATOMS, density=asi.DENSITY, **fields)
             calls[0] = 0
             t0 = time.perf_counter()
             samples[ensemble] = generate(ckpt, config, terms).structures
             seconds[ensemble], evaluations[ensemble] = time.perf_counter() - t0, calls[0]
         summary = asi.ensemble_summary(samples, seconds, train, heldout)
         for ensemble, s in summary.items():
-            out[ensemble] = {new: s[old] for old, new in keys.items()} | {"network_evaluations": evaluations[ensemble]}
+            out[ensemble] = {new: s[old] for old, new in keys.items()} | {"network_evaluations": evaluations[ensemble],
+                                                                         "sw_energy_eV_per_atom": sw_per_atom(samples[ensemble])}
         out["guided"].update(error=summary["guided"]["gr_error_vs_heldout"],
                              diversity=summary["guided"]["heldout_diversity"], delta_ed=summary["guided"]["delta_ed"])
         results.append(out)
         print(f"done {name}", flush=True)
 
     head = ("| row | ensemble | network evaluations | s/structure | × default | angle std ° | < 70° % | coordination | "
-            "four-fold | closest Å | g(r) RMSE train | E | D | ΔED |")
+            "four-fold | closest Å | g(r) RMSE train | SW eV/atom | E | D | ΔED |")
     print(f"\na-Si, {asi.N_ATOMS} atoms, {asi.DENSITY} g/cm³, {args.n} structures per ensemble, "
-          f"{args.threads} thread(s), torch {torch.__version__}")
+          f"{args.threads} thread(s), torch {torch.__version__}; SW energy of the training set {train_energy:.3f} eV/atom, "
+          f"of the held-out set at {asi.DENSITY} g/cm³ {heldout_energy:.3f} eV/atom")
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
     for r in results:
@@ -108,10 +139,11 @@ def main(argv=None) -> int:
             print(f"| {r['row']} | {ensemble} | {e['network_evaluations']} | {e['seconds_per_structure']:.2f} | {ratio:.2f} | "
                   f"{e['angle_std_deg']:.1f} | "
                   f"{100 * e['below_70']:.1f} | {e['coordination']:.2f} | {e['fourfold']:.2f} | {e['closest_A']:.2f} | "
-                  f"{e['gr_rmse_train']:.3f} | {ed} |")
+                  f"{e['gr_rmse_train']:.3f} | {e['sw_energy_eV_per_atom']:.3f} | {ed} |")
     if args.json:
         meta = {"n": args.n, "threads": args.threads, "torch": torch.__version__, "atoms": asi.N_ATOMS,
-                "density": asi.DENSITY,
+                "density": asi.DENSITY, "training_sw_energy_eV_per_atom": train_energy,
+                "heldout_sw_energy_eV_per_atom": heldout_energy,
                 "checkpoint": str((asi.SHIPPED / "checkpoint.pt").relative_to(Path(__file__).resolve().parents[1]))}
         atomic_write_text(args.json, json.dumps({"meta": meta, "rows": results}, indent=2) + "\n")
     return 0

@@ -34,6 +34,7 @@ ASI = DATA / "a-Si" / "glass-epsr_Si_2.5_00.xyz"
 SIO2 = DATA / "SiO2" / "dm2_bks_glass" / "sio2_3000_glass_1k_sample0.dat"
 PRIOR = DATA / "models" / "asi_sw_prior" / "checkpoint.pt"
 DOC = ROOT / "docs" / "errors.md"
+SW_FILE = DATA / "potentials" / "lammps" / "Si.sw"
 
 
 def _write(path: Path, data) -> Path:
@@ -78,6 +79,7 @@ def f(tmp_path_factory):
     F["folder"] = d / "a_folder"
     F["folder"].mkdir()
     F["file"] = _write(d / "plain.txt", "not a folder\n")
+    F["bad_sw"] = _write(d / "bad.sw", "Si Si Si 2.1683 2.0951\n")
     # targets: a good g(r) of a-Si, and bad variants of it
     gr = read_target(ASI, "gr")
     x, y = np.asarray(gr.x), np.asarray(gr.y)
@@ -180,6 +182,11 @@ CASES = [
     ("sample-zero-snr", lambda f: [*SAMPLE, "--snr", "0"], ["snr must be"], "", None),
     ("sample-negative-guidance-step", lambda f: [*SAMPLE, "--guidance-step", "-1"], ["guidance_step must be"], "", None),
     ("sample-negative-churn", lambda f: [*SAMPLE, "--sampler", "heun", "--churn", "-1"], ["churn must be"], "", None),
+    ("sample-potential-zero-temperature", lambda f: [*SAMPLE, "--potential", SW_FILE, "--potential-temperature", "0"],
+     ["potential_temperature must be"], "", None),
+    ("sample-potential-not-sw", lambda f: [*SAMPLE, "--potential", f["file"]], ["plain.txt", "no differentiable version"], "", None),
+    ("sample-potential-malformed", lambda f: [*SAMPLE, "--potential", f["bad_sw"]],
+     ["bad.sw", "not a Stillinger-Weber file"], "", None),
     ("sample-out-is-a-file", lambda f: [*SAMPLE, "--out", f["file"]], ["plain.txt", "not a folder"], None, None),
     ("sample-target-one-point", lambda f: [*SAMPLE, "--target", f["one"], "--kind", "gr"], ["one.csv", "1 point"], "", None),
     ("sample-target-too-few-points", lambda f: [*SAMPLE, "--target", f["few"], "--kind", "gr"], ["few.csv", "'grid'", "4 distinct"], "", None),

@@ -120,6 +120,37 @@ def test_bad_species_and_weight_are_refused(prior):
         GuidanceTerm(Target("gr", (1.0, 2.0), (0.0, 1.0)), -1.0)
 
 
+SW_FILE = ROOT / "data" / "potentials" / "lammps" / "Si.sw"
+
+
+def test_physics_term_is_recorded_and_changes_the_samples(prior):
+    """The optional potential term: off by default; on, it is in the record (file and SHA-256) and the
+    samples differ from the prior's with the same seed (steps that reach σ ≤ sigma_max)."""
+    plain = generate(prior, SampleConfig(**(SMALL | {"steps": 6})))
+    assert plain.record["potential"] is None
+    config = SampleConfig(**(SMALL | {"steps": 6}), potential=str(SW_FILE), potential_temperature=500.0,
+                          potential_sigma_max=1.0)
+    out = generate(prior, config)
+    assert out.record["potential"]["kind"] == "stillinger-weber" and out.record["potential"]["element"] == "Si"
+    assert out.record["potential"]["sha256"] == hashlib.sha256(SW_FILE.read_bytes()).hexdigest()
+    assert out.record["config"]["potential_temperature"] == 500.0
+    back = SampleConfig.from_dict(out.record["config"])  # the record reads back
+    assert (back.potential, back.potential_sigma_max) == (str(SW_FILE), 1.0)
+    assert float((out.structures.positions - plain.structures.positions).abs().max()) > 1e-3
+
+
+def test_physics_term_bad_inputs(prior, tmp_path):
+    with pytest.raises(InputError, match="potential_temperature"):
+        SampleConfig(**SMALL, potential=str(SW_FILE), potential_temperature=0.0)
+    with pytest.raises(InputError, match="potential_sigma_max"):
+        SampleConfig(**SMALL, potential=str(SW_FILE), potential_sigma_max=-1.0)
+    with pytest.raises(InputError, match="missing.sw: cannot read"):
+        generate(prior, SampleConfig(**SMALL, potential=str(tmp_path / "missing.sw")))
+    sio2 = load_checkpoint(ROOT / "data" / "models" / "sio2_vashishta_prior" / "checkpoint.pt")
+    with pytest.raises(InputError, match=r"covers \['Si'\] only; the cell also has \['O'\]"):
+        generate(sio2, SampleConfig(n=1, seed=0, steps=2, potential=str(SW_FILE)))
+
+
 def test_progress_count_matches_the_sampler(prior):
     config = SampleConfig(**SMALL, restarts=1)
     seen = []

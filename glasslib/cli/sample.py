@@ -127,6 +127,13 @@ def register(sub) -> None:
                    help=f"guidance RMS / score RMS per atom (default {D['guidance_step']})")
     g.add_argument("--adf-cutoff", type=float, default=None, metavar="ANGSTROM", help="neighbour cutoff of adf targets")
     add_file_options(p.add_argument_group("reading each target and its measurement model (per --target)"))
+    g = p.add_argument_group("optional physics term (off by default: GLASS needs no potential)")
+    g.add_argument("--potential", default=None, metavar="FILE",
+                   help="LAMMPS Stillinger-Weber file (.sw) whose force on the denoised estimate is added to the score")
+    g.add_argument("--potential-temperature", type=float, default=D["potential_temperature"], metavar="K",
+                   help=f"temperature of that term, lower is stronger (default {D['potential_temperature']})")
+    g.add_argument("--potential-sigma-max", type=float, default=D["potential_sigma_max"], metavar="ANGSTROM",
+                   help=f"noise level below which that term acts (default {D['potential_sigma_max']})")
     p.set_defaults(func=run, targets=[])
 
 
@@ -156,7 +163,9 @@ def run(args) -> int:
                    steps=args.steps, rho=args.rho, corrector_steps=args.corrector_steps, snr=args.snr,
                    corrector_sigma_max=args.corrector_sigma_max, restarts=args.restarts, batch=args.batch,
                    sampler=args.sampler, churn=args.churn,
-                   guidance_step=args.guidance_step, device=args.device)
+                   guidance_step=args.guidance_step, potential=args.potential,
+                   potential_temperature=args.potential_temperature, potential_sigma_max=args.potential_sigma_max,
+                   device=args.device)
     if args.autoguidance is not None:
         options["autoguidance"] = args.autoguidance
     config = SampleConfig(**options)

@@ -6,7 +6,10 @@ command line (``glass sample``), the notebooks and the benchmarks sample the sam
 1. load the checkpoint (and, for autoguidance, the weak companion, checked to share species,
    noise process and training data: :meth:`Checkpoint.require_companion`);
 2. wrap the score: autoguidance s + (w − 1)(s − s_weak) (:func:`with_autoguidance`), then
-   spectral guidance on the Tweedie estimate for every target (:func:`with_spectral_guidance`);
+   spectral guidance on the Tweedie estimate for every target (:func:`with_spectral_guidance`),
+   then, optionally, a classical potential's force on the Tweedie estimate (``potential``, off by
+   default: :func:`~glasslib.diffusion.guidance.with_potential_guidance`; outermost, so that the
+   guidance step stays relative to the network's own score);
 3. the cell contents: ``composition``, ``atoms`` and ``density``, each defaulting to the checkpoint's
    training set (:func:`glasslib.diffusion.cell_contents.resolve_contents`: exact integer atom counts,
    species of the network, a cubic cell at least twice the network cutoff); EDM's time grid of
@@ -45,12 +48,14 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import torch
+from ase.data import chemical_symbols
 
 from glasslib import __version__
 from glasslib.core.atomic_io import atomic_write_text, sha256_file
 from glasslib.core.errors import InputError, NumericalError, reject_unknown_keys
 from glasslib.core.structures import Structures, concatenate, to_ase, write_extxyz
-from glasslib.diffusion.guidance import with_autoguidance, with_spectral_guidance
+from glasslib.diffusion.guidance import with_autoguidance, with_potential_guidance, with_spectral_guidance
+from glasslib.diffusion.potentials import load_potential
 from glasslib.diffusion.cell_contents import CellContents, resolve_contents, scope_warnings
 from glasslib.diffusion.sampling import SAMPLERS, default_restart_time, initial_noise, time_grid
 from glasslib.diffusion.training import Checkpoint, load_checkpoint
@@ -110,6 +115,11 @@ class SampleConfig:
         batch: structures per batched pass (None: all at once).
         autoguidance: weight w ≥ 1 of autoguidance, used when a weak checkpoint is given.
         guidance_step: spectral guidance RMS / score RMS per atom.
+        potential: optional physics term: a LAMMPS parameter file (Stillinger–Weber ``.sw``,
+            :func:`glasslib.diffusion.potentials.load_potential`) whose force on the Tweedie
+            estimate is added to the score, s − ∇E(x̂₀)/k_B T (None: off, the default).
+        potential_temperature: T, K, of that term (lower is stronger).
+        potential_sigma_max: σ, Å, above which that term is off.
         device: torch device.
     """
 
@@ -129,6 +139,9 @@ class SampleConfig:
     batch: int | None = None
     autoguidance: float = 2.0
     guidance_step: float = 1.0
+    potential: str | None = None
+    potential_temperature: float = 300.0
+    potential_sigma_max: float = 0.5
     device: str = "cpu"
 
     def __post_init__(self):
@@ -149,7 +162,9 @@ class SampleConfig:
             raise InputError(f"sampler must be one of {sorted(SAMPLERS)}, got {self.sampler!r}")
         for name, ok, rule in (("snr", lambda v: v > 0, "> 0"), ("corrector_sigma_max", lambda v: v >= 0, ">= 0"),
                                ("churn", lambda v: v >= 0, ">= 0"),
-                               ("guidance_step", lambda v: v >= 0, ">= 0"), ("autoguidance", lambda v: v >= 1, ">= 1")):
+                               ("guidance_step", lambda v: v >= 0, ">= 0"), ("autoguidance", lambda v: v >= 1, ">= 1"),
+                               ("potential_temperature", lambda v: v > 0, "> 0 (K)"),
+                               ("potential_sigma_max", lambda v: v > 0, "> 0 (Å)")):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and ok(value)):
                 raise InputError(f"{name} must be a finite number {rule}, got {value}")
@@ -238,6 +253,11 @@ def _recipe(checkpoint, config: SampleConfig, targets: Sequence[GuidanceTerm], w
         values = [t.target.values(dtype=dtype, device=device) for t in terms]
         score = with_spectral_guidance(score, observables, values, [t.weight for t in terms],
                                        sigma_fn=sde.sigma, step_size=config.guidance_step)
+    potential = None
+    if config.potential is not None:
+        potential = _potential(config.potential, contents)
+        score = with_potential_guidance(score, potential, config.potential_temperature, sigma_fn=sde.sigma,
+                                        sigma_max=config.potential_sigma_max)
     resolved = {**config.to_dict(), "composition": contents.composition, "atoms": contents.atoms,
                 "density": contents.density}
     record = {
@@ -251,11 +271,23 @@ def _recipe(checkpoint, config: SampleConfig, targets: Sequence[GuidanceTerm], w
         "sde": sde.to_dict(),
         "dtype": str(dtype).removeprefix("torch."),
         "targets": [t.describe() for t in terms],
+        "potential": None if potential is None else {**potential.describe(), "file": str(config.potential),
+                                                     "sha256": sha256_file(config.potential)},
         "scope_warnings": scope_warnings(ckpt.data_summary, contents),
     }
     cell = torch.eye(3, dtype=dtype, device=device) * contents.box
     times = time_grid(config.steps, 1.0, sde.t_min, config.rho, dtype=dtype)
     return _Recipe(score, sde, contents, cell, times, record)
+
+
+def _potential(path: str, contents: CellContents):
+    """The physics term's energy (checked: it covers every species of the cell)."""
+    energy = load_potential(path)
+    cell_elements = sorted({chemical_symbols[int(z)] for z in contents.species})
+    missing = sorted(set(cell_elements) - set(energy.elements))
+    if missing:
+        raise InputError(f"the potential covers {list(energy.elements)} only; the cell also has {missing}", path)
+    return energy
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,118 @@
+"""glasslib.diffusion.potentials: the Stillinger-Weber energy in torch against LAMMPS's pair_style sw,
+the diamond ground state, float64 gradcheck and bad parameter files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from ase.build import bulk
+
+from glasslib.core.errors import InputError
+from glasslib.core.geometry import neighbor_pairs
+from glasslib.core.structures import concatenate, from_ase
+from glasslib.diffusion.potentials import StillingerWeber, _triplets, load_potential, read_sw_file
+from glasslib.simulate.lammps_env import open_lammps, run_commands
+from glasslib.simulate.systems import SI_SW
+
+SW_FILE = SI_SW.engine.potential_file(SI_SW)  # the file that made the a-Si training sets
+
+
+def _diamond(repeat=2, rattle=0.0, seed=1, a=5.431):
+    atoms = bulk("Si", "diamond", a=a, cubic=True).repeat(repeat)
+    if rattle:
+        atoms.rattle(rattle, seed=seed)
+    return atoms
+
+
+def _lammps_energy_forces(atoms):
+    """Independent route: LAMMPS pair_style sw with the same file, run 0 (eV, eV/Å in input order)."""
+    lmp = open_lammps()
+    try:
+        SI_SW.engine.setup(lmp, SI_SW, np.ones(len(atoms), dtype=int), atoms.positions, atoms.cell.array, SW_FILE, "test")
+        run_commands(lmp, "run 0")
+        n = len(atoms)
+        ids = np.array(lmp.numpy.extract_atom("id")[:n])
+        forces = np.array(lmp.numpy.extract_atom("f")[:n])[np.argsort(ids)]
+        return float(lmp.get_thermo("pe")), forces
+    finally:
+        lmp.close()
+
+
+@pytest.mark.parametrize("case", ["rattled diamond", "disordered"])
+def test_energy_and_forces_match_lammps(case):
+    if case == "rattled diamond":
+        atoms = _diamond(rattle=0.15)
+    else:  # large displacements: many pairs and triplets near the cutoff, angles far from tetrahedral
+        atoms = _diamond(rattle=0.45, seed=7, a=5.6)
+    s = from_ase([atoms], dtype=torch.float64)
+    pos = s.positions.clone().requires_grad_(True)
+    energy = StillingerWeber(SW_FILE)(s.with_positions(pos))
+    (grad,) = torch.autograd.grad(energy.sum(), pos)
+    pe, forces = _lammps_energy_forces(atoms)
+    assert abs(float(energy.detach()[0]) - pe) < 1e-9 * abs(pe)
+    assert np.abs(-grad.numpy() - forces).max() < 1e-9
+    assert np.abs(forces).max() > 0.5  # a real test: the forces are not small
+
+
+def test_diamond_is_the_ground_state_at_minus_two_epsilon():
+    """Analytic case: in ideal diamond at a = 5.431 Å the bond length is 2^(1/6) σ, where φ₂ = −ε,
+    and every angle is tetrahedral (φ₃ = 0), so E = −ε per bond = −2ε per atom; the forces vanish."""
+    params = read_sw_file(SW_FILE)
+    s = from_ase([_diamond(repeat=3)], dtype=torch.float64)
+    pos = s.positions.clone().requires_grad_(True)
+    energy = StillingerWeber(params)(s.with_positions(pos))
+    (grad,) = torch.autograd.grad(energy.sum(), pos)
+    assert abs(float(energy.detach()[0]) / s.n_atoms + 2 * params.epsilon) < 1e-4
+    assert float(grad.abs().max()) < 1e-3
+    # a batch gives each structure its own energy; float32 in, float32 out
+    batch = concatenate([from_ase([_diamond()]), from_ase([_diamond(rattle=0.1)])])
+    e64 = StillingerWeber(params)(batch)
+    e32 = StillingerWeber(params)(batch.to(dtype=torch.float32))
+    assert e32.dtype == torch.float32 and torch.allclose(e32.double(), e64, rtol=1e-5)
+    assert float(e64[0]) < float(e64[1])
+
+
+def test_gradcheck_float64():
+    params = read_sw_file(SW_FILE)
+    s = from_ase([_diamond(repeat=1, rattle=0.2, seed=3)], dtype=torch.float64)
+    sw = StillingerWeber(params)
+
+    def f(pos):
+        return sw(s.with_positions(pos))
+
+    assert torch.autograd.gradcheck(f, (s.positions.clone().requires_grad_(True),), eps=1e-6, atol=1e-6)
+
+
+def test_triplets_are_every_pair_of_bonds_once():
+    s = from_ase([_diamond(rattle=0.3, seed=2)], dtype=torch.float64)
+    pairs = neighbor_pairs(s, 3.77, full=True)
+    p, q = _triplets(pairs.i, s.n_atoms)
+    counts = torch.bincount(pairs.i, minlength=s.n_atoms)
+    assert p.numel() == int((counts * (counts - 1) // 2).sum())
+    assert bool((pairs.i[p] == pairs.i[q]).all()) and bool((p < q).all())
+    assert len(set(zip(p.tolist(), q.tolist()))) == p.numel()
+
+
+def test_bad_parameter_files(tmp_path):
+    missing = tmp_path / "none.sw"
+    with pytest.raises(InputError, match="none.sw: cannot read"):
+        read_sw_file(missing)
+    short = tmp_path / "short.sw"
+    short.write_text("Si Si Si 2.1683 2.0951 1.80\n")
+    with pytest.raises(InputError, match="short.sw: not a Stillinger-Weber file"):
+        read_sw_file(short)
+    two = tmp_path / "two.sw"
+    two.write_text("\n".join(f"{a} {b} {c} 2.1683 2.0951 1.80 21.0 1.20 -0.333 7.05 0.60 4.0 0.0 0.0"
+                             for a in ("Si", "Ge") for b in ("Si", "Ge") for c in ("Si", "Ge")))
+    with pytest.raises(InputError, match="only single-element"):
+        read_sw_file(two)
+    word = tmp_path / "word.sw"
+    word.write_text("Si Si Si 2.1683 2.0951 x 21.0 1.20 -0.333 7.05 0.60 4.0 0.0 0.0\n")
+    with pytest.raises(InputError, match="non-numeric"):
+        read_sw_file(word)
+    other = tmp_path / "Si.tersoff"
+    other.write_text("")
+    with pytest.raises(InputError, match="Si.tersoff: no differentiable version"):
+        load_potential(other)
+    assert load_potential(SW_FILE).elements == ("Si",)
