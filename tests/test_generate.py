@@ -147,7 +147,7 @@ def test_physics_term_bad_inputs(prior, tmp_path):
     with pytest.raises(InputError, match="missing.sw: cannot read"):
         generate(prior, SampleConfig(**SMALL, potential=str(tmp_path / "missing.sw")))
     sio2 = load_checkpoint(ROOT / "data" / "models" / "sio2_vashishta_prior" / "checkpoint.pt")
-    with pytest.raises(InputError, match=r"covers \['Si'\] only; the cell also has \['O'\]"):
+    with pytest.raises(InputError, match=r"single-element cells only; this cell has \['O', 'Si'\]"):
         generate(sio2, SampleConfig(n=1, seed=0, steps=2, potential=str(SW_FILE)))
 
 

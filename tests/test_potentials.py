@@ -1,7 +1,9 @@
-"""glasslib.diffusion.potentials: the Stillinger-Weber energy in torch against LAMMPS's pair_style sw,
-the diamond ground state, float64 gradcheck and bad parameter files."""
+"""glasslib.diffusion.potentials: the Stillinger-Weber and Tersoff energies in torch against LAMMPS's
+pair_style sw and tersoff (same files), the diamond ground states, float64 gradcheck and bad parameter files."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
@@ -11,25 +13,30 @@ from ase.build import bulk
 from glasslib.core.errors import InputError
 from glasslib.core.geometry import neighbor_pairs
 from glasslib.core.structures import concatenate, from_ase
-from glasslib.diffusion.potentials import StillingerWeber, _triplets, load_potential, read_sw_file
+from glasslib.diffusion.potentials import (StillingerWeber, Tersoff, _triplets, load_potential, read_sw_file,
+                                           read_tersoff_file)
 from glasslib.simulate.lammps_env import open_lammps, run_commands
-from glasslib.simulate.systems import SI_SW
+from glasslib.simulate.systems import C_TERSOFF, SI_SW, SI_TERSOFF
 
 SW_FILE = SI_SW.engine.potential_file(SI_SW)  # the file that made the a-Si training sets
+SIC_FILE = C_TERSOFF.engine.potential_file(C_TERSOFF)  # a-C training sets: its C-C-C entry
+#: (LAMMPS system, element, diamond lattice constant Å) of each potential compared with LAMMPS
+CASES = {"sw Si": (SI_SW, "Si", 5.431), "tersoff Si": (SI_TERSOFF, "Si", 5.431), "tersoff C": (C_TERSOFF, "C", 3.567)}
 
 
-def _diamond(repeat=2, rattle=0.0, seed=1, a=5.431):
-    atoms = bulk("Si", "diamond", a=a, cubic=True).repeat(repeat)
+def _diamond(repeat=2, rattle=0.0, seed=1, a=5.431, element="Si"):
+    atoms = bulk(element, "diamond", a=a, cubic=True).repeat(repeat)
     if rattle:
         atoms.rattle(rattle, seed=seed)
     return atoms
 
 
-def _lammps_energy_forces(atoms):
-    """Independent route: LAMMPS pair_style sw with the same file, run 0 (eV, eV/Å in input order)."""
+def _lammps_energy_forces(atoms, system=SI_SW):
+    """Independent route: LAMMPS with the system's pair style and file, run 0 (eV, eV/Å in input order)."""
     lmp = open_lammps()
     try:
-        SI_SW.engine.setup(lmp, SI_SW, np.ones(len(atoms), dtype=int), atoms.positions, atoms.cell.array, SW_FILE, "test")
+        path = system.engine.potential_file(system)
+        system.engine.setup(lmp, system, np.ones(len(atoms), dtype=int), atoms.positions, atoms.cell.array, path, "test")
         run_commands(lmp, "run 0")
         n = len(atoms)
         ids = np.array(lmp.numpy.extract_atom("id")[:n])
@@ -39,17 +46,20 @@ def _lammps_energy_forces(atoms):
         lmp.close()
 
 
+@pytest.mark.parametrize("potential", list(CASES))
 @pytest.mark.parametrize("case", ["rattled diamond", "disordered"])
-def test_energy_and_forces_match_lammps(case):
+def test_energy_and_forces_match_lammps(potential, case):
+    system, element, a = CASES[potential]
     if case == "rattled diamond":
-        atoms = _diamond(rattle=0.15)
-    else:  # large displacements: many pairs and triplets near the cutoff, angles far from tetrahedral
-        atoms = _diamond(rattle=0.45, seed=7, a=5.6)
+        atoms = _diamond(rattle=0.1 * a / 5.431, a=a, element=element)
+    else:  # large displacements: pairs and triplets near the cutoff, angles far from tetrahedral, and
+        # (Tersoff) bond orders in LAMMPS's intermediate branches
+        atoms = _diamond(rattle=0.3 * a / 5.431, seed=7, a=1.03 * a, element=element)
     s = from_ase([atoms], dtype=torch.float64)
     pos = s.positions.clone().requires_grad_(True)
-    energy = StillingerWeber(SW_FILE)(s.with_positions(pos))
+    energy = load_potential(system.engine.potential_file(system), element)(s.with_positions(pos))
     (grad,) = torch.autograd.grad(energy.sum(), pos)
-    pe, forces = _lammps_energy_forces(atoms)
+    pe, forces = _lammps_energy_forces(atoms, system)
     assert abs(float(energy.detach()[0]) - pe) < 1e-9 * abs(pe)
     assert np.abs(-grad.numpy() - forces).max() < 1e-9
     assert np.abs(forces).max() > 0.5  # a real test: the forces are not small
@@ -73,13 +83,39 @@ def test_diamond_is_the_ground_state_at_minus_two_epsilon():
     assert float(e64[0]) < float(e64[1])
 
 
-def test_gradcheck_float64():
-    params = read_sw_file(SW_FILE)
-    s = from_ase([_diamond(repeat=1, rattle=0.2, seed=3)], dtype=torch.float64)
-    sw = StillingerWeber(params)
+def test_tersoff_diamond_and_an_isolated_dimer():
+    """Tersoff diamond is a force-free minimum (−4.63 eV/atom for Si T3, −7.37 for C, their
+    published cohesive energies), and two atoms with no third neighbour (ζ = 0, b = 1) have the pair
+    energy A e^(−λ₁r) − B e^(−λ₂r) with a finite force equal to LAMMPS's."""
+    for element, a, cohesive in (("Si", 5.431, -4.63), ("C", 3.567, -7.37)):
+        pot = Tersoff(SIC_FILE if element == "C" else SI_TERSOFF.engine.potential_file(SI_TERSOFF), element)
+        s = from_ase([_diamond(a=a, element=element)], dtype=torch.float64)
+        pos = s.positions.clone().requires_grad_(True)
+        energy = pot(s.with_positions(pos))
+        (grad,) = torch.autograd.grad(energy.sum(), pos)
+        assert abs(float(energy.detach()[0]) / s.n_atoms - cohesive) < 0.01 and float(grad.abs().max()) < 1e-3
+    import ase
+
+    dimer = ase.Atoms("C2", positions=[(5.0, 5.0, 5.0), (6.4, 5.2, 5.0)], cell=np.eye(3) * 12.0, pbc=True)
+    s = from_ase([dimer], dtype=torch.float64)
+    pos = s.positions.clone().requires_grad_(True)
+    pot = Tersoff(SIC_FILE, "C")
+    energy = pot(s.with_positions(pos))
+    (grad,) = torch.autograd.grad(energy.sum(), pos)
+    c, r = pot.params, float(np.linalg.norm(dimer.positions[1] - dimer.positions[0]))
+    assert abs(float(energy.detach()[0]) - (c.A * math.exp(-c.lambda1 * r) - c.B * math.exp(-c.lambda2 * r))) < 1e-9
+    pe, forces = _lammps_energy_forces(dimer, C_TERSOFF)
+    assert bool(torch.isfinite(grad).all()) and np.abs(-grad.numpy() - forces).max() < 1e-9
+
+
+@pytest.mark.parametrize("potential", ["sw Si", "tersoff C"])
+def test_gradcheck_float64(potential):
+    system, element, a = CASES[potential]
+    s = from_ase([_diamond(repeat=1, rattle=0.2 * a / 5.431, seed=3, a=a, element=element)], dtype=torch.float64)
+    energy = load_potential(system.engine.potential_file(system), element)
 
     def f(pos):
-        return sw(s.with_positions(pos))
+        return energy(s.with_positions(pos))
 
     assert torch.autograd.gradcheck(f, (s.positions.clone().requires_grad_(True),), eps=1e-6, atol=1e-6)
 
@@ -105,14 +141,24 @@ def test_bad_parameter_files(tmp_path):
     two = tmp_path / "two.sw"
     two.write_text("\n".join(f"{a} {b} {c} 2.1683 2.0951 1.80 21.0 1.20 -0.333 7.05 0.60 4.0 0.0 0.0"
                              for a in ("Si", "Ge") for b in ("Si", "Ge") for c in ("Si", "Ge")))
-    with pytest.raises(InputError, match="only single-element"):
+    with pytest.raises(InputError, match=r"two.sw: this Stillinger-Weber file has the elements \['Ge', 'Si'\]: name"):
         read_sw_file(two)
+    assert read_sw_file(two, "Ge").element == "Ge"
+    with pytest.raises(InputError, match=r"Si.sw: no C-C-C entry in this Stillinger-Weber file \(it has \['Si'\]\)"):
+        read_sw_file(SW_FILE, "C")
+    with pytest.raises(InputError, match=r"SiC.tersoff: this Tersoff file has the elements \['C', 'Si'\]"):
+        read_tersoff_file(SIC_FILE)
+    assert read_tersoff_file(SIC_FILE, "C").R == 1.95
     word = tmp_path / "word.sw"
     word.write_text("Si Si Si 2.1683 2.0951 x 21.0 1.20 -0.333 7.05 0.60 4.0 0.0 0.0\n")
     with pytest.raises(InputError, match="non-numeric"):
         read_sw_file(word)
     other = tmp_path / "Si.tersoff"
     other.write_text("")
-    with pytest.raises(InputError, match="Si.tersoff: no differentiable version"):
+    with pytest.raises(InputError, match="Si.tersoff: not a Tersoff file"):
         load_potential(other)
+    unknown = tmp_path / "CuZr.eam.fs"
+    unknown.write_text("")
+    with pytest.raises(InputError, match="CuZr.eam.fs: no differentiable version"):
+        load_potential(unknown)
     assert load_potential(SW_FILE).elements == ("Si",)

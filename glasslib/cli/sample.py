@@ -129,7 +129,8 @@ def register(sub) -> None:
     add_file_options(p.add_argument_group("reading each target and its measurement model (per --target)"))
     g = p.add_argument_group("optional physics term (off by default: GLASS needs no potential)")
     g.add_argument("--potential", default=None, metavar="FILE",
-                   help="LAMMPS Stillinger-Weber file (.sw) whose force on the denoised estimate is added to the score")
+                   help="LAMMPS Stillinger-Weber (.sw) or Tersoff (.tersoff) file whose force (the entry of the cell's "
+                        "element) on the denoised estimate is added to the score")
     g.add_argument("--potential-temperature", type=float, default=D["potential_temperature"], metavar="K",
                    help=f"temperature of that term, lower is stronger (default {D['potential_temperature']})")
     g.add_argument("--potential-sigma-max", type=float, default=D["potential_sigma_max"], metavar="ANGSTROM",

@@ -115,7 +115,8 @@ class SampleConfig:
         batch: structures per batched pass (None: all at once).
         autoguidance: weight w ≥ 1 of autoguidance, used when a weak checkpoint is given.
         guidance_step: spectral guidance RMS / score RMS per atom.
-        potential: optional physics term: a LAMMPS parameter file (Stillinger–Weber ``.sw``,
+        potential: optional physics term: a LAMMPS parameter file (Stillinger–Weber ``.sw`` or
+            Tersoff ``.tersoff``, the cell's element's entry; single-element cells only;
             :func:`glasslib.diffusion.potentials.load_potential`) whose force on the Tweedie
             estimate is added to the score, s − ∇E(x̂₀)/k_B T (None: off, the default).
         potential_temperature: T, K, of that term (lower is stronger).
@@ -281,13 +282,11 @@ def _recipe(checkpoint, config: SampleConfig, targets: Sequence[GuidanceTerm], w
 
 
 def _potential(path: str, contents: CellContents):
-    """The physics term's energy (checked: it covers every species of the cell)."""
-    energy = load_potential(path)
+    """The physics term's energy for the cell's element (single-element cells only)."""
     cell_elements = sorted({chemical_symbols[int(z)] for z in contents.species})
-    missing = sorted(set(cell_elements) - set(energy.elements))
-    if missing:
-        raise InputError(f"the potential covers {list(energy.elements)} only; the cell also has {missing}", path)
-    return energy
+    if len(cell_elements) != 1:
+        raise InputError(f"the potential term supports single-element cells only; this cell has {cell_elements}", path)
+    return load_potential(path, cell_elements[0])
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,19 @@ whose file format and functional form are followed exactly):
     φ₃ = λ ε (cos θ_jik − cos θ₀)² exp(γσ / (r_ij − aσ)) exp(γσ / (r_ik − aσ)),
 
 both zero beyond the cutoff aσ (where every derivative vanishes too), energies in eV, lengths in Å.
-Only single-element parameter files are read (Si.sw); a file with several elements is refused.
+
+Tersoff (Tersoff, Phys. Rev. B 37, 6991 (1988); LAMMPS ``pair_style tersoff``, same file format and form):
+
+    E = ½ Σ_i Σ_{j≠i} f_C(r_ij) [A exp(−λ₁ r_ij) − b_ij B exp(−λ₂ r_ij)],
+    b_ij = (1 + (β ζ_ij)^n)^(−1/2n),   ζ_ij = Σ_{k≠i,j} f_C(r_ik) g(θ_ijk) exp(λ₃^m (r_ij − r_ik)^m),
+    g(θ) = γ (1 + c²/d² − c² / (d² + (cos θ − cos θ₀)²)),
+    f_C(r) = 1 below R − D, ½ − ½ sin(π/2 (r − R)/D) up to R + D, 0 beyond,
+
+with b_ij evaluated through LAMMPS's branches at very small and very large βζ (their asymptotic forms,
+which also keep the gradient finite where ζ = 0).
+
+Single-element interactions only: the entry X-X-X of one element (Si.sw; C from SiC.tersoff). A file
+is read for the element asked for, or for its only element; mixed-element interactions are refused.
 """
 
 from __future__ import annotations
@@ -34,6 +46,8 @@ from glasslib.core.structures import Structures
 
 #: LAMMPS sw file: 3 element names then these 11 numbers per entry
 SW_FIELDS = ("epsilon", "sigma", "a", "lambda_", "gamma", "costheta0", "A", "B", "p", "q", "tol")
+#: LAMMPS tersoff file: 3 element names then these 14 numbers per entry
+TERSOFF_FIELDS = ("m", "gamma", "lambda3", "c", "d", "costheta0", "n", "beta", "lambda2", "B", "R", "D", "lambda1", "A")
 
 
 @dataclass(frozen=True)
@@ -59,32 +73,45 @@ class StillingerWeberParameters:
         return self.a * self.sigma
 
 
-def read_sw_file(path: str | os.PathLike) -> StillingerWeberParameters:
-    """Read a LAMMPS Stillinger–Weber file (``#`` comments; entries of 3 element names and 11
-    numbers, free across lines). InputError naming the file when it is missing, malformed, or holds
-    more than one element."""
+def _read_entries(path: str | os.PathLike, n_numbers: int, kind: str, element: str | None) -> tuple[Path, str, list[float]]:
+    """The one-element entry of a LAMMPS many-body parameter file (``#`` comments; entries of 3 element
+    names and ``n_numbers`` numbers, free across lines): that of ``element``, or of the file's only
+    element. InputError naming the file when it is missing, malformed, or has no such entry."""
     p = Path(path).expanduser()
     try:
         text = p.read_text()
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read Stillinger-Weber file ({exc.__class__.__name__}: {exc.strerror or exc})", p) from None
+        raise InputError(f"cannot read {kind} file ({exc.__class__.__name__}: {getattr(exc, 'strerror', None) or exc})", p) from None
     words = [w for line in text.splitlines() for w in line.split("#", 1)[0].split()]
-    entry = 3 + len(SW_FIELDS)
+    entry = 3 + n_numbers
     if not words or len(words) % entry:
-        raise InputError(f"not a Stillinger-Weber file: expected entries of 3 element names and {len(SW_FIELDS)} numbers, "
+        raise InputError(f"not a {kind} file: expected entries of 3 element names and {n_numbers} numbers, "
                          f"found {len(words)} words", p)
     entries = [words[k:k + entry] for k in range(0, len(words), entry)]
     elements = sorted({e for row in entries for e in row[:3]})
-    if len(elements) != 1:
-        raise InputError(f"only single-element Stillinger-Weber files are supported, this one has {elements}", p)
-    row = entries[0]
+    if element is None:
+        if len(elements) != 1:
+            raise InputError(f"this {kind} file has the elements {elements}: name the one to use "
+                             f"(only single-element interactions are supported)", p)
+        element = elements[0]
+    rows = [row for row in entries if row[:3] == [element] * 3]
+    if not rows:
+        raise InputError(f"no {element}-{element}-{element} entry in this {kind} file (it has {elements})", p)
+    row = rows[-1]  # LAMMPS keeps the last entry of a triplet
     try:
         values = [float(v) for v in row[3:]]
     except ValueError:
-        raise InputError(f"Stillinger-Weber entry {' '.join(row[:3])} has a non-numeric parameter", p) from None
+        raise InputError(f"{kind} entry {' '.join(row[:3])} has a non-numeric parameter", p) from None
     if not all(math.isfinite(v) for v in values):
-        raise InputError("Stillinger-Weber parameters must be finite", p)
-    params = StillingerWeberParameters(row[0], *values)
+        raise InputError(f"{kind} parameters must be finite", p)
+    return p, element, values
+
+
+def read_sw_file(path: str | os.PathLike, element: str | None = None) -> StillingerWeberParameters:
+    """The Stillinger–Weber parameters of ``element`` (or of the file's only element) in a LAMMPS
+    ``.sw`` file. InputError naming the file when it is missing or malformed."""
+    p, element, values = _read_entries(path, len(SW_FIELDS), "Stillinger-Weber", element)
+    params = StillingerWeberParameters(element, *values)
     if not (params.epsilon > 0 and params.sigma > 0 and params.a > 0):
         raise InputError("Stillinger-Weber epsilon, sigma and a must be positive", p)
     return params
@@ -103,20 +130,37 @@ def _triplets(i: torch.Tensor, n_atoms: int) -> tuple[torch.Tensor, torch.Tensor
     return p, q
 
 
-class StillingerWeber:
-    """Stillinger–Weber energy of a batch: ``sw(structures)`` → (S,) eV (module docstring),
-    differentiable w.r.t. positions (and cell) in the structures' dtype and device.
+class _OneElementPotential:
+    """A torch energy of one element's parameters: ``energy(structures)`` → (S,) eV, differentiable
+    w.r.t. positions (and cell) in the structures' dtype and device.
 
     Args:
-        params: :class:`StillingerWeberParameters`, or a path to a LAMMPS ``.sw`` file.
+        params: the parameters, or a path to a LAMMPS parameter file of the subclass's kind.
+        element: the element to read from that file (None: its only element).
     """
 
-    def __init__(self, params: StillingerWeberParameters | str | os.PathLike):
-        self.params = params if isinstance(params, StillingerWeberParameters) else read_sw_file(params)
+    kind: str
+    fields: tuple[str, ...]
+
+    def __init__(self, params, element: str | None = None):
+        self.params = params if not isinstance(params, (str, os.PathLike)) else self.read(params, element)
+
+    #: (path, element) -> parameters: the subclass's file reader
+    read: staticmethod
 
     @property
     def elements(self) -> tuple[str, ...]:
         return (self.params.element,)
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, **{k: getattr(self.params, k) for k in ("element", *self.fields)}}
+
+
+class StillingerWeber(_OneElementPotential):
+    """Stillinger–Weber energy (module docstring) of :class:`StillingerWeberParameters` or a ``.sw`` file."""
+
+    kind, fields = "stillinger-weber", SW_FIELDS
+    read = staticmethod(read_sw_file)
 
     def __call__(self, structures: Structures) -> torch.Tensor:
         c = self.params
@@ -137,17 +181,102 @@ class StillingerWeber:
             energy = energy.index_add(0, pairs.system[p], three)
         return energy
 
-    def describe(self) -> dict:
-        return {"kind": "stillinger-weber", **{k: getattr(self.params, k) for k in ("element", *SW_FIELDS)}}
+
+@dataclass(frozen=True)
+class TersoffParameters:
+    """One element's Tersoff parameters as LAMMPS reads them (eV, Å, dimensionless)."""
+
+    element: str
+    m: float
+    gamma: float
+    lambda3: float
+    c: float
+    d: float
+    costheta0: float
+    n: float
+    beta: float
+    lambda2: float
+    B: float
+    R: float
+    D: float
+    lambda1: float
+    A: float
+
+    @property
+    def cutoff(self) -> float:
+        """R + D, Å."""
+        return self.R + self.D
 
 
-def load_potential(path: str | os.PathLike) -> StillingerWeber:
-    """The torch energy of a LAMMPS parameter file, chosen by its extension (``.sw``: Stillinger–
-    Weber). InputError naming the file for any other kind."""
+def read_tersoff_file(path: str | os.PathLike, element: str | None = None) -> TersoffParameters:
+    """The Tersoff parameters of ``element`` (or of the file's only element) in a LAMMPS
+    ``.tersoff`` file. InputError naming the file when it is missing or malformed."""
+    p, element, values = _read_entries(path, len(TERSOFF_FIELDS), "Tersoff", element)
+    params = TersoffParameters(element, *values)
+    if not (params.n > 0 and params.D > 0 and params.R > params.D and params.d != 0 and params.m in (1.0, 3.0)):
+        raise InputError("Tersoff parameters need n > 0, R > D > 0, d != 0 and m = 1 or 3", p)
+    return params
+
+
+def _tersoff_bond_order(zeta: torch.Tensor, beta: float, n: float) -> torch.Tensor:
+    """b = (1 + (βζ)^n)^(−1/2n) by LAMMPS's branches (``ters_bij``): the asymptotic forms where βζ is
+    very large or very small, so that the value matches LAMMPS and the gradient stays finite at ζ = 0."""
+    c1 = (2.0 * n * 1.0e-16) ** (-1.0 / n)
+    c2 = (2.0 * n * 1.0e-8) ** (-1.0 / n)
+    c3, c4 = 1.0 / c2, 1.0 / c1
+    tmp = beta * zeta
+    safe = tmp.clamp(min=c4)  # only the branches that use tmp^(±n) see it; keeps pow away from 0
+    large = safe.rsqrt()
+    mid_high = (1.0 - safe.pow(-n) / (2.0 * n)) * safe.rsqrt()
+    mid_low = 1.0 - safe.pow(n) / (2.0 * n)
+    full = (1.0 + safe.pow(n)).pow(-1.0 / (2.0 * n))
+    return torch.where(tmp > c1, large, torch.where(tmp > c2, mid_high, torch.where(
+        tmp < c4, torch.ones_like(tmp), torch.where(tmp < c3, mid_low, full))))
+
+
+class Tersoff(_OneElementPotential):
+    """Tersoff energy (module docstring) of :class:`TersoffParameters` or a ``.tersoff`` file."""
+
+    kind, fields = "tersoff", TERSOFF_FIELDS
+    read = staticmethod(read_tersoff_file)
+
+    def _cutoff_function(self, r: torch.Tensor) -> torch.Tensor:
+        c = self.params
+        mid = 0.5 - 0.5 * torch.sin(0.5 * math.pi * (r - c.R) / c.D)
+        return torch.where(r < c.R - c.D, torch.ones_like(r), torch.where(r > c.R + c.D, torch.zeros_like(r), mid))
+
+    def __call__(self, structures: Structures) -> torch.Tensor:
+        c = self.params
+        pairs = neighbor_pairs(structures, c.cutoff, full=True)
+        d, vec = pairs.distances, pairs.vectors
+        fc = self._cutoff_function(d)
+        p, q = _triplets(pairs.i, structures.n_atoms)
+        j_side, k_side = torch.cat([p, q]), torch.cat([q, p])  # ordered (ij, ik), k ≠ j
+        cos = (vec[j_side] * vec[k_side]).sum(-1) / (d[j_side] * d[k_side])
+        g = c.gamma * (1.0 + c.c**2 / c.d**2 - c.c**2 / (c.d**2 + (cos - c.costheta0) ** 2))
+        arg = c.lambda3 * (d[j_side] - d[k_side])
+        expo = torch.exp((arg**3 if c.m == 3.0 else arg).clamp(-69.0776, 69.0776))  # LAMMPS's bounds
+        zeta = torch.zeros_like(d).index_add(0, j_side, fc[k_side] * g * expo)
+        b = _tersoff_bond_order(zeta, c.beta, c.n)
+        pair_energy = fc * (c.A * torch.exp(-c.lambda1 * d) - b * c.B * torch.exp(-c.lambda2 * d))
+        return torch.zeros(structures.n_systems, dtype=d.dtype, device=d.device).index_add(0, pairs.system, 0.5 * pair_energy)
+
+
+#: file extension -> torch energy
+POTENTIALS = {".sw": StillingerWeber, ".tersoff": Tersoff}
+
+
+def load_potential(path: str | os.PathLike, element: str | None = None):
+    """The torch energy of a LAMMPS parameter file, chosen by its extension (:data:`POTENTIALS`:
+    ``.sw`` Stillinger–Weber, ``.tersoff`` Tersoff), for ``element`` (None: the file's only element).
+    InputError naming the file for any other kind."""
     p = Path(path).expanduser()
-    if p.suffix.lower() != ".sw":
-        raise InputError("no differentiable version of this potential: only Stillinger-Weber (.sw) files are supported", p)
-    return StillingerWeber(p)
+    kind = POTENTIALS.get(p.suffix.lower())
+    if kind is None:
+        raise InputError("no differentiable version of this potential: only Stillinger-Weber (.sw) and Tersoff "
+                         "(.tersoff) files are supported", p)
+    return kind(p, element)
 
 
-__all__ = ["StillingerWeber", "StillingerWeberParameters", "read_sw_file", "load_potential"]
+__all__ = ["StillingerWeber", "StillingerWeberParameters", "Tersoff", "TersoffParameters", "POTENTIALS",
+           "read_sw_file", "read_tersoff_file", "load_potential"]

@@ -133,9 +133,11 @@ def load_sets(spec: PriorSpec, *, per_group: int | None, heldout_limit: int | No
 
 
 def sample_card(spec: PriorSpec, train: Structures, heldout: Structures, *, n: int, steps: int, seed: int, sp3_n: int,
-                device="cpu") -> PriorEnsembles:
+                device="cpu", options: dict | None = None) -> PriorEnsembles:
     """Unconditional samples (default cell), g(r)-guided samples (held-out cell and target) and,
-    for a-C, unconditional samples at every training density."""
+    for a-C, unconditional samples at every training density (none when ``sp3_n`` is 0).
+    ``options``: further :class:`SampleConfig` fields of every run (e.g. the optional potential term)."""
+    options = dict(options or {})
     path = default_out_dir(spec) / "checkpoint.pt"
     ckpt = load_checkpoint(path, device)
     card = CARDS[spec.name]
@@ -144,17 +146,19 @@ def sample_card(spec: PriorSpec, train: Structures, heldout: Structures, *, n: i
     out = PriorEnsembles(spec, path, train, heldout, target_set)
     target = Target.from_structures("gr", target_set, card.grid(), smearing=GR_SMEARING,
                                     source=f"mean g(r) of {spec.heldout} ({cell['composition']})")
-    runs = {"unconditional": (SampleConfig(n=n, seed=seed, steps=steps, device=str(device)), ()),
-            "guided": (SampleConfig(n=n, seed=seed + 1, steps=steps, guidance_step=GUIDANCE_STEP, device=str(device),
-                                    **cell), [GuidanceTerm(target, 1.0, smearing=GR_SMEARING)])}
+    runs = {"unconditional": (SampleConfig(**{"n": n, "seed": seed, "steps": steps, "device": str(device), **options}), ()),
+            "guided": (SampleConfig(**{"n": n, "seed": seed + 1, "steps": steps, "guidance_step": GUIDANCE_STEP,
+                                       "device": str(device), **cell, **options}),
+                       [GuidanceTerm(target, 1.0, smearing=GR_SMEARING)])}
     for name, (config, terms) in runs.items():
         t0 = time.perf_counter()
         g = generate(ckpt, config, terms)
         out.seconds[name] = (time.perf_counter() - t0) / n
         out.samples[name], out.records[name] = g.structures, g.record
-    if "sp3" in card.extras:
+    if "sp3" in card.extras and sp3_n > 0:
         for k, density in enumerate(_training_densities(train)):
-            config = SampleConfig(n=sp3_n, seed=seed + 10 + k, steps=steps, density=density, device=str(device))
+            config = SampleConfig(**{"n": sp3_n, "seed": seed + 10 + k, "steps": steps, "device": str(device), **options,
+                                     "density": density})
             out.sp3[density] = generate(ckpt, config).structures
     return out
 
