@@ -71,7 +71,8 @@ def main(argv=None) -> int:
         records = {r["ensemble"]: r for r in pc.card_records(ens)}  # "training" is the held-out set here
         if not results:
             results.append({"row": f"held-out set ({spec.heldout})", "reference": summary(heldout, records["training"])})
-        results.append({"row": name, **fields, **{e: summary(ens.samples[e], records[e]) for e in ("unconditional", "guided")}})
+        results.append({"row": name, **fields,
+                        **{e: summary(ens.samples[e], records[e]) for e in ("unconditional", "guided")}})
         print(f"done {name}", flush=True)
 
     print(f"\na-C prior ({spec.name}), {cell['atoms']} atoms at {cell['density']:.2f} g/cm³ (the held-out cell), "

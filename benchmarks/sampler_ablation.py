@@ -9,8 +9,9 @@ notebook computes it in the checkpoint's dtype).
 Columns: network evaluations per structure (counted), seconds per structure on one thread, and
 for both ensembles the local structure (angle std, fraction of angles < 70°, coordination, four-fold
 fraction, closest pair), the g(r) RMSE to the training mean and the Stillinger-Weber energy per atom
-(the training sets' potential; the training and held-out sets' own means are printed above the table); for the guided
-ensemble also error E, held-out diversity D and ΔED = E − D. The first row is the current default.
+(the training sets' potential; the training and held-out sets' own means are printed above the
+table); for the guided ensemble also error E, held-out diversity D and ΔED = E − D. The first row
+is the current default. (The committed ``sampler_ablation.json`` predates the energy column.)
 
 Needs the ``aSi-SW-prior`` and ``aSi-SW-prior-heldout`` sets (built into the cache when missing,
 a few minutes). Runs on one CPU thread by default.

@@ -10,6 +10,7 @@ import ase.build
 import numpy as np
 import pytest
 import torch
+from ase.units import kB
 
 from glasslib.diffusion.sde import VESDE, Denoiser
 from glasslib.core.errors import InputError, NumericalError
@@ -19,7 +20,6 @@ from glasslib.diffusion.guidance import (
     coordination_penalty,
     ramp,
     window,
-    K_B_EV,
     with_autoguidance,
     with_potential_guidance,
     with_spectral_guidance,
@@ -298,7 +298,7 @@ def test_potential_guidance_formula_and_gating():
     s = linear_score(x, t)
     sigma = SDE.sigma(t)[x.system_idx, None]
     x0 = x.positions + sigma**2 * s
-    beta = 1.0 / (K_B_EV * temperature)
+    beta = 1.0 / (kB * temperature)
     on = x.system_idx == 0
     assert torch.allclose(out[on], (s - beta * kappa * x0)[on], rtol=1e-12, atol=1e-12)
     assert torch.equal(out[~on], s[~on])
@@ -316,7 +316,7 @@ def test_potential_guided_sampling_matches_the_variance_recursion():
     recursion gives 0.348; with the exact tilted score it gives 0.506, and with the gradient taken through
     the Tweedie Jacobian, DPS-style, 0.93). T sets the strength; it is not the samples' temperature."""
     temperature = 300.0
-    beta = 1.0 / (K_B_EV * temperature)
+    beta = 1.0 / (kB * temperature)
     kappa = 1.0 / (beta * S0**2)  # βκ s0² = 1: the tilted variance is s0²/2
     sigma_max = 0.5
     guided = with_potential_guidance(_gaussian_score(S0), _harmonic(kappa), temperature, sigma_fn=SDE.sigma,

@@ -53,6 +53,7 @@ import math
 from typing import Callable, Sequence
 
 import torch
+from ase.units import kB
 
 from glasslib.core.errors import InputError, NumericalError
 from glasslib.core.structures import Structures
@@ -228,10 +229,6 @@ def with_autoguidance(score, weak_score, weight: float, *, sigma_fn=None,
     return AutoGuidedScore(score, weak_score, weight, sigma_fn=sigma_fn, sigma_range=sigma_range)
 
 
-#: Boltzmann constant, eV/K
-K_B_EV = 8.617333262e-5
-
-
 class PotentialGuidedScore:
     """The callable :func:`with_potential_guidance` returns; ``last_energy`` holds the (S,) energies
     (eV) of the latest Tweedie estimates it acted on (None before, or when it was switched off)."""
@@ -242,7 +239,7 @@ class PotentialGuidedScore:
                 raise InputError(f"potential guidance {name} must be a positive number, got {value}")
         self.score, self.energy, self.sigma_fn = score, energy, sigma_fn
         self.temperature, self.sigma_max = float(temperature), float(sigma_max)
-        self.beta = 1.0 / (K_B_EV * self.temperature)  # 1/eV
+        self.beta = 1.0 / (kB * self.temperature)  # 1/eV (ASE's Boltzmann constant, eV/K)
         self.last_energy: torch.Tensor | None = None
 
     def __call__(self, x: Structures, t) -> torch.Tensor:

@@ -81,7 +81,8 @@ def _read_entries(path: str | os.PathLike, n_numbers: int, kind: str, element: s
     try:
         text = p.read_text()
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {kind} file ({exc.__class__.__name__}: {getattr(exc, 'strerror', None) or exc})", p) from None
+        why = getattr(exc, "strerror", None) or exc
+        raise InputError(f"cannot read {kind} file ({exc.__class__.__name__}: {why})", p) from None
     words = [w for line in text.splitlines() for w in line.split("#", 1)[0].split()]
     entry = 3 + n_numbers
     if not words or len(words) % entry:
@@ -259,7 +260,8 @@ class Tersoff(_OneElementPotential):
         zeta = torch.zeros_like(d).index_add(0, j_side, fc[k_side] * g * expo)
         b = _tersoff_bond_order(zeta, c.beta, c.n)
         pair_energy = fc * (c.A * torch.exp(-c.lambda1 * d) - b * c.B * torch.exp(-c.lambda2 * d))
-        return torch.zeros(structures.n_systems, dtype=d.dtype, device=d.device).index_add(0, pairs.system, 0.5 * pair_energy)
+        energy = torch.zeros(structures.n_systems, dtype=d.dtype, device=d.device)
+        return energy.index_add(0, pairs.system, 0.5 * pair_energy)
 
 
 #: file extension -> torch energy
