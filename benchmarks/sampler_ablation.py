@@ -18,9 +18,13 @@ a few minutes). Runs on one CPU thread by default.
 
 The rows named "+ SW" add the optional physics term (the training potential's force on the
 Tweedie estimate); their committed run is ``benchmarks/results/physics_term_ablation.json``.
+``--relax`` adds, per row, both ensembles after a full LAMMPS minimisation with the training sets'
+SW potential (conjugate gradient to a force tolerance of 1e-8 eV/Å, as an independent route to
+what a potential can do to the samples); their seconds include the minimisation. Committed run:
+``benchmarks/results/sampler_ablation_relaxed.json``.
 
 Usage: python benchmarks/sampler_ablation.py [--n 8] [--rows pc-200,heun-35] [--threads 1]
-       [--json OUT.json]
+       [--relax] [--json OUT.json]
 """
 
 from __future__ import annotations
@@ -58,11 +62,39 @@ ROWS = {
 }
 
 
+def lammps_minimised(structures):
+    """Each structure minimised with the SW potential of the a-Si training sets (LAMMPS, fixed cell,
+    conjugate gradient, energy tolerance 1e-12, force tolerance 1e-8 eV/Å)."""
+    import numpy as np
+
+    from glasslib.core.structures import from_ase, to_ase
+    from glasslib.simulate.lammps_env import open_lammps, run_commands
+    from glasslib.simulate.systems import SI_SW
+
+    path = SI_SW.engine.potential_file(SI_SW)
+    out = []
+    for atoms in to_ase(structures):
+        lmp = open_lammps()
+        try:
+            SI_SW.engine.setup(lmp, SI_SW, np.ones(len(atoms), dtype=int), atoms.positions, atoms.cell.array, path,
+                               "ablation minimisation")
+            run_commands(lmp, "min_style cg\nminimize 1.0e-12 1.0e-8 20000 200000")
+            n = len(atoms)
+            ids = np.array(lmp.numpy.extract_atom("id")[:n])
+            atoms = atoms.copy()
+            atoms.positions = np.array(lmp.numpy.extract_atom("x")[:n])[np.argsort(ids)]
+        finally:
+            lmp.close()
+        out.append(atoms)
+    return from_ase(out, dtype=structures.dtype)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description="a-Si sampler ablation (quality and cost)")
     p.add_argument("--n", type=int, default=8, help="structures per ensemble (default 8)")
     p.add_argument("--rows", default=",".join(ROWS), help="comma-separated row names (default all)")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--relax", action="store_true", help="also minimise every sample with LAMMPS SW (extra ensembles)")
     p.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     args = p.parse_args(argv)
 
@@ -116,12 +148,18 @@ def main(argv=None) -> int:
             t0 = time.perf_counter()
             samples[ensemble] = generate(ckpt, config, terms).structures
             seconds[ensemble], evaluations[ensemble] = time.perf_counter() - t0, calls[0]
+            if args.relax:
+                key = f"{ensemble}, SW-minimised"
+                t0 = time.perf_counter()
+                samples[key] = lammps_minimised(samples[ensemble])
+                seconds[key], evaluations[key] = seconds[ensemble] + time.perf_counter() - t0, evaluations[ensemble]
         summary = asi.ensemble_summary(samples, seconds, train, heldout)
         for ensemble, s in summary.items():
             out[ensemble] = {new: s[old] for old, new in keys.items()} | {"network_evaluations": evaluations[ensemble],
                                                                          "sw_energy_eV_per_atom": sw_per_atom(samples[ensemble])}
-        out["guided"].update(error=summary["guided"]["gr_error_vs_heldout"],
-                             diversity=summary["guided"]["heldout_diversity"], delta_ed=summary["guided"]["delta_ed"])
+        for ensemble in [e for e in out if e.startswith("guided")]:
+            out[ensemble].update(error=summary[ensemble]["gr_error_vs_heldout"],
+                                 diversity=summary[ensemble]["heldout_diversity"], delta_ed=summary[ensemble]["delta_ed"])
         results.append(out)
         print(f"done {name}", flush=True)
 
@@ -133,7 +171,7 @@ def main(argv=None) -> int:
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
     for r in results:
-        for ensemble in ("unconditional", "guided"):
+        for ensemble in [e for e in r if e.startswith(("unconditional", "guided"))]:
             e = r[ensemble]
             ratio = e["seconds_per_structure"] / results[0][ensemble]["seconds_per_structure"]
             ed = (f"{e['error']:.3f} | {e['diversity']:.3f} | {e['delta_ed']:+.3f}" if "error" in e else "| |")
