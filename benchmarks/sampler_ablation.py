@@ -79,13 +79,9 @@ def lammps_minimised(structures):
             SI_SW.engine.setup(lmp, SI_SW, np.ones(len(atoms), dtype=int), atoms.positions, atoms.cell.array, path,
                                "ablation minimisation")
             run_commands(lmp, "min_style cg\nminimize 1.0e-12 1.0e-8 20000 200000")
-            n = len(atoms)
-            ids = np.array(lmp.numpy.extract_atom("id")[:n])
-            atoms = atoms.copy()
-            atoms.positions = np.array(lmp.numpy.extract_atom("x")[:n])[np.argsort(ids)]
+            out.append(SI_SW.engine.extract(lmp, SI_SW))  # id order, wrapped into the cell
         finally:
             lmp.close()
-        out.append(atoms)
     return from_ase(out, dtype=structures.dtype)
 
 

@@ -31,6 +31,14 @@ def _diamond(repeat=2, rattle=0.0, seed=1, a=5.431, element="Si"):
     return atoms
 
 
+def _energy_and_gradient(energy_fn, s):
+    """(energies (S,) eV, detached; ∂E/∂positions (N, 3) eV/Å) of ``energy_fn`` on structures ``s``."""
+    pos = s.positions.clone().requires_grad_(True)
+    energy = energy_fn(s.with_positions(pos))
+    (grad,) = torch.autograd.grad(energy.sum(), pos)
+    return energy.detach(), grad
+
+
 def _lammps_energy_forces(atoms, system=SI_SW):
     """Independent route: LAMMPS with the system's pair style and file, run 0 (eV, eV/Å in input order)."""
     lmp = open_lammps()
@@ -56,11 +64,9 @@ def test_energy_and_forces_match_lammps(potential, case):
         # (Tersoff) bond orders in LAMMPS's intermediate branches
         atoms = _diamond(rattle=0.3 * a / 5.431, seed=7, a=1.03 * a, element=element)
     s = from_ase([atoms], dtype=torch.float64)
-    pos = s.positions.clone().requires_grad_(True)
-    energy = load_potential(system.engine.potential_file(system), element)(s.with_positions(pos))
-    (grad,) = torch.autograd.grad(energy.sum(), pos)
+    energy, grad = _energy_and_gradient(load_potential(system.engine.potential_file(system), element), s)
     pe, forces = _lammps_energy_forces(atoms, system)
-    assert abs(float(energy.detach()[0]) - pe) < 1e-9 * abs(pe)
+    assert abs(float(energy[0]) - pe) < 1e-9 * abs(pe)
     assert np.abs(-grad.numpy() - forces).max() < 1e-9
     assert np.abs(forces).max() > 0.5  # a real test: the forces are not small
 
@@ -70,10 +76,8 @@ def test_diamond_is_the_ground_state_at_minus_two_epsilon():
     and every angle is tetrahedral (φ₃ = 0), so E = −ε per bond = −2ε per atom; the forces vanish."""
     params = read_sw_file(SW_FILE)
     s = from_ase([_diamond(repeat=3)], dtype=torch.float64)
-    pos = s.positions.clone().requires_grad_(True)
-    energy = StillingerWeber(params)(s.with_positions(pos))
-    (grad,) = torch.autograd.grad(energy.sum(), pos)
-    assert abs(float(energy.detach()[0]) / s.n_atoms + 2 * params.epsilon) < 1e-4
+    energy, grad = _energy_and_gradient(StillingerWeber(params), s)
+    assert abs(float(energy[0]) / s.n_atoms + 2 * params.epsilon) < 1e-4
     assert float(grad.abs().max()) < 1e-3
     # a batch gives each structure its own energy; float32 in, float32 out
     batch = concatenate([from_ase([_diamond()]), from_ase([_diamond(rattle=0.1)])])
@@ -90,20 +94,16 @@ def test_tersoff_diamond_and_an_isolated_dimer():
     for element, a, cohesive in (("Si", 5.431, -4.63), ("C", 3.567, -7.37)):
         pot = Tersoff(SIC_FILE if element == "C" else SI_TERSOFF.engine.potential_file(SI_TERSOFF), element)
         s = from_ase([_diamond(a=a, element=element)], dtype=torch.float64)
-        pos = s.positions.clone().requires_grad_(True)
-        energy = pot(s.with_positions(pos))
-        (grad,) = torch.autograd.grad(energy.sum(), pos)
-        assert abs(float(energy.detach()[0]) / s.n_atoms - cohesive) < 0.01 and float(grad.abs().max()) < 1e-3
+        energy, grad = _energy_and_gradient(pot, s)
+        assert abs(float(energy[0]) / s.n_atoms - cohesive) < 0.01 and float(grad.abs().max()) < 1e-3
     import ase
 
     dimer = ase.Atoms("C2", positions=[(5.0, 5.0, 5.0), (6.4, 5.2, 5.0)], cell=np.eye(3) * 12.0, pbc=True)
     s = from_ase([dimer], dtype=torch.float64)
-    pos = s.positions.clone().requires_grad_(True)
     pot = Tersoff(SIC_FILE, "C")
-    energy = pot(s.with_positions(pos))
-    (grad,) = torch.autograd.grad(energy.sum(), pos)
+    energy, grad = _energy_and_gradient(pot, s)
     c, r = pot.params, float(np.linalg.norm(dimer.positions[1] - dimer.positions[0]))
-    assert abs(float(energy.detach()[0]) - (c.A * math.exp(-c.lambda1 * r) - c.B * math.exp(-c.lambda2 * r))) < 1e-9
+    assert abs(float(energy[0]) - (c.A * math.exp(-c.lambda1 * r) - c.B * math.exp(-c.lambda2 * r))) < 1e-9
     pe, forces = _lammps_energy_forces(dimer, C_TERSOFF)
     assert bool(torch.isfinite(grad).all()) and np.abs(-grad.numpy() - forces).max() < 1e-9
 
