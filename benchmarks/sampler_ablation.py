@@ -65,24 +65,10 @@ ROWS = {
 def lammps_minimised(structures):
     """Each structure minimised with the SW potential of the a-Si training sets (LAMMPS, fixed cell,
     conjugate gradient, energy tolerance 1e-12, force tolerance 1e-8 eV/Å)."""
-    import numpy as np
-
     from glasslib.core.structures import from_ase, to_ase
-    from glasslib.simulate.lammps_env import open_lammps, run_commands
     from glasslib.simulate.systems import SI_SW
 
-    path = SI_SW.engine.potential_file(SI_SW)
-    out = []
-    for atoms in to_ase(structures):
-        lmp = open_lammps()
-        try:
-            SI_SW.engine.setup(lmp, SI_SW, np.ones(len(atoms), dtype=int), atoms.positions, atoms.cell.array, path,
-                               "ablation minimisation")
-            run_commands(lmp, "min_style cg\nminimize 1.0e-12 1.0e-8 20000 200000")
-            out.append(SI_SW.engine.extract(lmp, SI_SW))  # id order, wrapped into the cell
-        finally:
-            lmp.close()
-    return from_ase(out, dtype=structures.dtype)
+    return from_ase([SI_SW.engine.minimise(atoms, SI_SW) for atoms in to_ase(structures)], dtype=structures.dtype)
 
 
 def main(argv=None) -> int:

@@ -1,6 +1,7 @@
 """ASE/CHGNet melt-quench (glasslib.simulate.ase_md, the AseChgnet engine): liquid sulfur and Zr-Ni-Al
 at small size and with short protocols (the full-size checks are in notebook 01)."""
 
+import ase
 import numpy as np
 import pytest
 from ase.neighborlist import neighbor_list
@@ -77,3 +78,26 @@ def test_potential_override_is_refused():
     with pytest.raises(InputError, match="does not apply"):
         sim.make_task("sulfur", potential_file="x.pth")
     assert get_system("sulfur").kind == "ase-chgnet" and isinstance(get_system("ZrNiAl").engine, AseChgnet)
+
+
+def test_minimise_lowers_the_chgnet_energy_to_its_force_tolerance():
+    """CHGNet minimisation (the relax step of sampling for sulfur and Zr-Ni-Al) of a rattled 16-atom
+    sulfur glass: the energy falls and every force ends below the tolerance (checked with a fresh
+    calculator)."""
+    from glasslib.simulate.ase_md import chgnet_calculator
+
+    system = get_system("sulfur")
+    task = sim.make_task("sulfur", n_atoms=16, density=1.85, seed=11, melt_time=0.1, anneal_time=0.2)
+    start = sim.simulate(task)
+    start.rattle(0.15, seed=2)
+    start.calc = chgnet_calculator()
+    before = float(start.get_potential_energy())
+    start.calc = None
+    out = system.engine.minimise(start, system, fmax=0.05, max_steps=300)
+    assert out.info["energy_eV"] < before - 0.1
+    out.calc = chgnet_calculator()
+    assert abs(float(out.get_potential_energy()) - out.info["energy_eV"]) < 1e-4
+    assert np.linalg.norm(out.get_forces(), axis=1).max() < 0.05
+    assert out.get_chemical_symbols() == start.get_chemical_symbols()
+    with pytest.raises(InputError, match=r"has no \['Si'\]"):
+        system.engine.minimise(ase.Atoms("Si2", positions=[(0, 0, 0), (2.3, 0, 0)], cell=[10, 10, 10], pbc=True), system)

@@ -187,6 +187,7 @@ CASES = [
     ("sample-potential-not-sw", lambda f: [*SAMPLE, "--potential", f["file"]], ["plain.txt", "no differentiable version"], "", None),
     ("sample-potential-malformed", lambda f: [*SAMPLE, "--potential", f["bad_sw"]],
      ["bad.sw", "not a Stillinger-Weber file"], "", None),
+    ("sample-relax-unknown-system", lambda f: [*SAMPLE, "--relax", "nonesuch"], ["unknown system 'nonesuch'"], "", None),
     ("sample-out-is-a-file", lambda f: [*SAMPLE, "--out", f["file"]], ["plain.txt", "not a folder"], None, None),
     ("sample-target-one-point", lambda f: [*SAMPLE, "--target", f["one"], "--kind", "gr"], ["one.csv", "1 point"], "", None),
     ("sample-target-too-few-points", lambda f: [*SAMPLE, "--target", f["few"], "--kind", "gr"], ["few.csv", "'grid'", "4 distinct"], "", None),

@@ -18,6 +18,8 @@ from glasslib.diffusion.generate import (
     GuidanceTerm,
     SampleConfig,
     Start,
+    cell_contents,
+    flat_info,
     generate,
     predictor_steps,
     require_new_output,
@@ -121,6 +123,7 @@ def test_bad_species_and_weight_are_refused(prior):
 
 
 SW_FILE = ROOT / "data" / "potentials" / "lammps" / "Si.sw"
+VASHISHTA_FILE = ROOT / "data" / "potentials" / "lammps" / "SiO.1990.vashishta"
 
 
 def test_physics_term_is_recorded_and_changes_the_samples(prior):
@@ -139,16 +142,87 @@ def test_physics_term_is_recorded_and_changes_the_samples(prior):
     assert float((out.structures.positions - plain.structures.positions).abs().max()) > 1e-3
 
 
+def test_vashishta_term_on_a_two_element_cell():
+    """SiO2 with the Vashishta term (both elements) and a force cap: recorded with its elements,
+    finite, and different from the prior alone."""
+    sio2 = load_checkpoint(ROOT / "data" / "models" / "sio2_vashishta_prior" / "checkpoint.pt")
+    small = dict(n=1, seed=0, steps=3, composition="SiO2", atoms=192, density=2.2)
+    plain = generate(sio2, SampleConfig(**small))
+    config = SampleConfig(**small, potential=str(VASHISHTA_FILE), potential_sigma_max=10.0, potential_max_force=10.0)
+    out = generate(sio2, config)
+    assert out.record["potential"]["kind"] == "vashishta" and out.record["potential"]["elements"] == ["O", "Si"]
+    assert out.record["config"]["potential_max_force"] == 10.0
+    assert bool(torch.isfinite(out.structures.positions).all())
+    assert float((out.structures.positions - plain.structures.positions).abs().max()) > 1e-3
+
+
 def test_physics_term_bad_inputs(prior, tmp_path):
     with pytest.raises(InputError, match="potential_temperature"):
         SampleConfig(**SMALL, potential=str(SW_FILE), potential_temperature=0.0)
     with pytest.raises(InputError, match="potential_sigma_max"):
         SampleConfig(**SMALL, potential=str(SW_FILE), potential_sigma_max=-1.0)
+    with pytest.raises(InputError, match=r"potential_max_force must be a finite number > 0 \(eV/Å\) or None, got 0.0"):
+        SampleConfig(**SMALL, potential=str(SW_FILE), potential_max_force=0.0)
     with pytest.raises(InputError, match="missing.sw: cannot read"):
         generate(prior, SampleConfig(**SMALL, potential=str(tmp_path / "missing.sw")))
     sio2 = load_checkpoint(ROOT / "data" / "models" / "sio2_vashishta_prior" / "checkpoint.pt")
-    with pytest.raises(InputError, match=r"single-element cells only; this cell has \['O', 'Si'\]"):
+    with pytest.raises(InputError, match=r"Si.sw: the stillinger-weber term supports single-element cells only; "
+                                         r"this cell has \['O', 'Si'\]"):
         generate(sio2, SampleConfig(n=1, seed=0, steps=2, potential=str(SW_FILE)))
+
+
+def test_relax_minimises_with_the_training_potential(prior):
+    """relax="training" minimises every sample with the a-Si prior's own SW potential (from the
+    checkpoint's datasets): the same structures after LAMMPS minimisation, equal to minimising the
+    unrelaxed samples directly, with lower SW energy, and the record names system and file."""
+    from glasslib.core.structures import to_ase
+    from glasslib.diffusion.potentials import StillingerWeber
+    from glasslib.simulate.systems import SI_SW
+
+    plain = generate(prior, SampleConfig(**SMALL))
+    relaxed = generate(prior, SampleConfig(**SMALL, relax="training"))
+    assert plain.record["relax"] is None
+    assert relaxed.record["relax"]["system"] == "a-Si-SW" and relaxed.record["relax"]["potential_file"] == "Si.sw"
+    assert relaxed.record["relax"]["engine"] == "LAMMPS"
+    assert relaxed.record["relax"]["potential_sha256"] == hashlib.sha256(SW_FILE.read_bytes()).hexdigest()
+    by_hand = [SI_SW.engine.minimise(a, SI_SW) for a in to_ase(plain.structures)]
+    assert all(abs(a.positions - b.positions).max() < 1e-5 for a, b in zip(by_hand, to_ase(relaxed.structures)))  # float32
+    sw = StillingerWeber(SW_FILE)
+    assert bool((sw(relaxed.structures.to(dtype=torch.float64)) < sw(plain.structures.to(dtype=torch.float64)) - 1.0).all())
+    assert relaxed.structures.dtype == plain.structures.dtype
+    info = flat_info(relaxed.record, 0)
+    assert info["relax"] == "a-Si-SW" and info["relax_potential_sha256"] == relaxed.record["relax"]["potential_sha256"]
+    same = generate(prior, SampleConfig(**SMALL, relax="a-Si-SW"))  # the system by name
+    assert torch.equal(same.structures.positions, relaxed.structures.positions)
+
+
+def test_relax_training_resolves_each_priors_own_system():
+    """relax="training" finds each shipped prior's simulated system and its minimiser (CHGNet for
+    sulfur and Zr-Ni-Al; minimising with it: tests/test_ase_md.py). The water prior was trained on
+    the sets of four systems, so "training" names none (and rigid water has no minimiser anyway)."""
+    from glasslib.diffusion.generate import Relaxation
+
+    expected = {"sulfur_chgnet_prior": ("sulfur-CHGNet", "ASE+CHGNet"), "zrnial_chgnet_prior": ("ZrNiAl-CHGNet", "ASE+CHGNet"),
+                "sio2_vashishta_prior": ("SiO2-Vashishta", "LAMMPS"), "cuzr_mendelev_prior": ("CuZr-Mendelev", "LAMMPS")}
+    for name, (system, engine) in expected.items():
+        ckpt = load_checkpoint(ROOT / "data" / "models" / name / "checkpoint.pt")
+        relax = Relaxation.resolve("training", ckpt, cell_contents(ckpt, SampleConfig(n=1, seed=0)))
+        assert (relax.describe()["system"], relax.describe()["engine"]) == (system, engine)
+    water = load_checkpoint(ROOT / "data" / "models" / "water_tip4p2005_prior" / "checkpoint.pt")
+    with pytest.raises(InputError, match=r"needs a checkpoint trained on the sets of one simulated system; this one "
+                                         r"records \['HDA-TIP4P2005', 'LDA-TIP4P2005', 'ice-Ih', 'water-TIP4P2005'\]"):
+        Relaxation.resolve("training", water, cell_contents(water, SampleConfig(n=1, seed=0)))
+
+
+def test_relax_bad_inputs(prior):
+    with pytest.raises(InputError, match="relax must be a system name"):
+        SampleConfig(**SMALL, relax="")
+    with pytest.raises(InputError, match="unknown system 'nonesuch'"):
+        generate(prior, SampleConfig(**SMALL, relax="nonesuch"))
+    with pytest.raises(InputError, match=r"cannot relax with a-C-Tersoff: its potential has no \['Si'\]"):
+        generate(prior, SampleConfig(**SMALL, relax="a-C-Tersoff"))
+    with pytest.raises(InputError, match="cannot relax with water-TIP4P2005: only systems of single atoms"):
+        generate(prior, SampleConfig(**SMALL, relax="water-TIP4P2005"))
 
 
 def test_progress_count_matches_the_sampler(prior):

@@ -307,6 +307,26 @@ def test_potential_guidance_formula_and_gating():
     assert torch.equal(off(x, t), s) and off.last_energy is None
 
 
+def test_potential_force_cap_limits_each_atom_and_only_where_it_binds():
+    """max_force caps each atom's force norm at F: atoms whose κ|x̂₀| exceeds F get F along the same
+    direction, the others keep the exact term."""
+    x = _structures()
+    t = torch.tensor([0.1, 0.1], dtype=torch.float64)
+    kappa, temperature, cap = 2.0, 500.0, 5.0
+    s = linear_score(x, t)
+    x0 = x.positions + SDE.sigma(t)[x.system_idx, None] ** 2 * s
+    force = kappa * x0  # ∇E at the Tweedie estimate
+    norm = force.norm(dim=1, keepdim=True)
+    assert bool((norm > cap).any()) and bool((norm < cap).any())  # both cases occur
+    capped = with_potential_guidance(linear_score, _harmonic(kappa), temperature, sigma_fn=SDE.sigma, sigma_max=0.5,
+                                     max_force=cap)(x, t)
+    beta = 1.0 / (kB * temperature)
+    expected = s - beta * torch.where(norm > cap, force * cap / norm, force)
+    assert torch.allclose(capped, expected, rtol=1e-12, atol=1e-12)
+    with pytest.raises(InputError, match="max_force"):
+        with_potential_guidance(linear_score, _harmonic(kappa), temperature, sigma_fn=SDE.sigma, max_force=0.0)
+
+
 def test_potential_guided_sampling_matches_the_variance_recursion():
     """A Gaussian prior N(0, s0²) tilted by a harmonic potential stays Gaussian: the guided score is
     linear, −a(t) x with a = (1 + βκ s0²)/(s0² + σ²) below sigma_max, so the sampled variance follows the

@@ -225,3 +225,28 @@ def test_systems_declare_their_lammps_engine():
     assert get_system("HDA").engine == water and get_system("mW").engine.units == "metal"
     with pytest.raises(InputError, match="built-in parameters"):
         water.potential_sha256(get_system("water"), "other.data")
+
+
+def test_minimise_reaches_the_sw_ground_state_and_names_foreign_elements():
+    """A rattled SW diamond minimises back to the analytic −2ε per atom, and the energy LAMMPS reports
+    is the torch SW energy of the returned positions (two routes); an element the system lacks, or a
+    non-orthogonal cell, is a one-line error."""
+    import torch
+    from ase.build import bulk
+
+    from glasslib.core.structures import from_ase
+    from glasslib.diffusion.potentials import StillingerWeber
+
+    system = get_system("a-Si-SW")
+    atoms = bulk("Si", "diamond", a=5.431, cubic=True).repeat(2)
+    atoms.rattle(0.15, seed=4)
+    out = system.engine.minimise(atoms, system)
+    sw = StillingerWeber(system.engine.potential_file(system))
+    epsilon = sw.params.epsilon
+    assert abs(out.info["energy_eV"] / len(out) + 2 * epsilon) < 1e-6
+    assert abs(float(sw(from_ase([out], dtype=torch.float64))[0]) - out.info["energy_eV"]) < 1e-8
+    assert out.get_chemical_symbols() == atoms.get_chemical_symbols()
+    with pytest.raises(InputError, match=r"has no \['C'\]"):
+        system.engine.minimise(bulk("C", "diamond", a=3.567, cubic=True), system)
+    with pytest.raises(InputError, match="needs an orthogonal cell"):
+        system.engine.minimise(bulk("Si", "diamond", a=5.431), system)  # the primitive (fcc) cell

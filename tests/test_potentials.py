@@ -1,9 +1,11 @@
-"""glasslib.diffusion.potentials: the Stillinger-Weber and Tersoff energies in torch against LAMMPS's
-pair_style sw and tersoff (same files), the diamond ground states, float64 gradcheck and bad parameter files."""
+"""glasslib.diffusion.potentials: the Stillinger-Weber, Tersoff and Vashishta energies in torch against
+LAMMPS's pair_style sw, tersoff and vashishta (same files), the diamond ground states, a Si-O dimer and a
+linear O-Si-O by hand, float64 gradcheck and bad parameter files."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,13 +15,16 @@ from ase.build import bulk
 from glasslib.core.errors import InputError
 from glasslib.core.geometry import neighbor_pairs
 from glasslib.core.structures import concatenate, from_ase
-from glasslib.diffusion.potentials import (StillingerWeber, Tersoff, _triplets, load_potential, read_sw_file,
-                                           read_tersoff_file)
+from glasslib.diffusion.potentials import (LAMMPS_METAL_QQR2E, StillingerWeber, Tersoff, Vashishta, _triplets,
+                                           load_potential, read_sw_file, read_tersoff_file, read_vashishta_file)
+from glasslib.diffusion.sampling import cubic_cell
 from glasslib.simulate.lammps_env import open_lammps, run_commands
-from glasslib.simulate.systems import C_TERSOFF, SI_SW, SI_TERSOFF
+from glasslib.simulate.placement import random_positions
+from glasslib.simulate.systems import C_TERSOFF, SI_SW, SI_TERSOFF, SIO2_VASHISHTA
 
 SW_FILE = SI_SW.engine.potential_file(SI_SW)  # the file that made the a-Si training sets
 SIC_FILE = C_TERSOFF.engine.potential_file(C_TERSOFF)  # a-C training sets: its C-C-C entry
+VASHISHTA_FILE = SIO2_VASHISHTA.engine.potential_file(SIO2_VASHISHTA)  # the SiO2 training sets' file
 #: (LAMMPS system, element, diamond lattice constant Å) of each potential compared with LAMMPS
 CASES = {"sw Si": (SI_SW, "Si", 5.431), "tersoff Si": (SI_TERSOFF, "Si", 5.431), "tersoff C": (C_TERSOFF, "C", 3.567)}
 
@@ -44,7 +49,8 @@ def _lammps_energy_forces(atoms, system=SI_SW):
     lmp = open_lammps()
     try:
         path = system.engine.potential_file(system)
-        system.engine.setup(lmp, system, np.ones(len(atoms), dtype=int), atoms.positions, atoms.cell.array, path, "test")
+        types = 1 + np.array([system.species.index(e) for e in atoms.get_chemical_symbols()])
+        system.engine.setup(lmp, system, types, atoms.positions, atoms.cell.array, path, "test")
         run_commands(lmp, "run 0")
         n = len(atoms)
         ids = np.array(lmp.numpy.extract_atom("id")[:n])
@@ -162,3 +168,108 @@ def test_bad_parameter_files(tmp_path):
     with pytest.raises(InputError, match="CuZr.eam.fs: no differentiable version"):
         load_potential(unknown)
     assert load_potential(SW_FILE).elements == ("Si",)
+
+
+def _silica(n_units=32, density=2.2, min_distance=1.4, seed=0):
+    """Random SiO2 at ``density`` g/cm³, no pair closer than ``min_distance`` Å: Si-O pairs inside the
+    three-body range r₀ = 2.6 Å at every angle, and all pairs out to the 10 Å cutoff (> half the cell)."""
+    import ase
+
+    symbols = ["Si"] * n_units + ["O"] * (2 * n_units)
+    z = torch.tensor([ase.data.atomic_numbers[e] for e in symbols])
+    box = float(cubic_cell(len(symbols), z, density)[0, 0])
+    pos = random_positions(len(symbols), box, min_distance, np.random.default_rng(seed))
+    return ase.Atoms(symbols, positions=pos, cell=np.eye(3) * box, pbc=True)
+
+
+def test_vashishta_matches_lammps():
+    atoms = _silica()
+    s = from_ase([atoms], dtype=torch.float64)
+    energy, grad = _energy_and_gradient(load_potential(VASHISHTA_FILE, ["O", "Si"]), s)
+    pe, forces = _lammps_energy_forces(atoms, SIO2_VASHISHTA)
+    assert abs(float(energy[0]) - pe) < 1e-9 * abs(pe)
+    assert np.abs(-grad.numpy() - forces).max() < 1e-9
+    assert np.abs(forces).max() > 1.0
+    # the Coulomb unit is LAMMPS's own (metal units)
+    lmp = open_lammps()
+    try:
+        run_commands(lmp, "units metal")
+        assert lmp.extract_global("qqr2e") == LAMMPS_METAL_QQR2E
+    finally:
+        lmp.close()
+
+
+def test_vashishta_dimer_and_linear_trimer_by_hand():
+    """Analytic cases from the file's entries. A Si-O pair alone: U₂(r) = V(r) − V(r_c) − (r − r_c) V′(r_c),
+    V′ by central differences. A linear O-Si-O adds the O-O pair at 2r and the angle term
+    B e^(2γ/(r − r₀)) δ² / (1 + C δ²) with δ = −1 − cos θ₀ (no angle is centred on an O: one bond each)."""
+    import ase
+
+    e = read_vashishta_file(VASHISHTA_FILE).entries
+
+    def v(r, entry):
+        inv = [1.0 / entry[k] if entry[k] else 0.0 for k in ("lambda1", "lambda4")]
+        return (entry["H"] / r ** entry["eta"] + LAMMPS_METAL_QQR2E * entry["Zi"] * entry["Zj"] * math.exp(-r * inv[0]) / r
+                - entry["D"] * math.exp(-r * inv[1]) / r**4 - entry["W"] / r**6)
+
+    def u2(r, entry):
+        rc, h = entry["rc"], 1e-5
+        slope = (v(rc + h, entry) - v(rc - h, entry)) / (2 * h)
+        return v(r, entry) - v(rc, entry) - (r - rc) * slope
+
+    r, cell = 1.62, np.eye(3) * 30.0
+    sio, oo, osi = e[("Si", "O", "O")], e[("O", "O", "O")], e[("O", "Si", "Si")]
+    pot = Vashishta(VASHISHTA_FILE)
+    dimer = ase.Atoms("SiO", positions=[(10, 10, 10), (10 + r, 10, 10)], cell=cell, pbc=True)
+    assert abs(float(pot(from_ase([dimer], dtype=torch.float64))[0]) - u2(r, sio)) < 1e-9
+    assert abs(u2(r, sio) - u2(r, osi)) < 1e-12  # the pair is the same from either side
+    trimer = ase.Atoms("OSiO", positions=[(10 - r, 10, 10), (10, 10, 10), (10 + r, 10, 10)], cell=cell, pbc=True)
+    delta = -1.0 - sio["costheta0"]
+    angle = sio["B"] * math.exp(2 * sio["gamma"] / (r - sio["r0"])) * delta**2 / (1 + sio["C"] * delta**2)
+    expected = 2 * u2(r, sio) + u2(2 * r, oo) + angle
+    assert angle > 0.1 and abs(float(pot(from_ase([trimer], dtype=torch.float64))[0]) - expected) < 1e-9
+
+
+def test_vashishta_gradcheck_float64_and_float32():
+    s = from_ase([_silica(n_units=8, density=2.2, min_distance=1.4, seed=2)], dtype=torch.float64)
+    energy = Vashishta(VASHISHTA_FILE)
+
+    def f(pos):
+        return energy(s.with_positions(pos))
+
+    assert torch.autograd.gradcheck(f, (s.positions.clone().requires_grad_(True),), eps=1e-6, atol=1e-6)
+    e32 = energy(s.to(dtype=torch.float32))
+    assert e32.dtype == torch.float32 and torch.allclose(e32.double(), energy(s), rtol=1e-5)
+
+
+def test_vashishta_bad_files_and_cells(tmp_path):
+    words = [w for line in Path(VASHISHTA_FILE).read_text().splitlines() for w in line.split("#", 1)[0].split()]
+    entries = [words[k:k + 17] for k in range(0, len(words), 17)]
+
+    def write(name, rows):
+        path = tmp_path / name
+        path.write_text("\n".join(" ".join(row) for row in rows) + "\n")
+        return path
+
+    assert read_vashishta_file(VASHISHTA_FILE).elements == ("O", "Si")
+    assert read_vashishta_file(VASHISHTA_FILE, "Si").elements == ("Si",)
+    with pytest.raises(InputError, match=r"no Vashishta parameters for \['C'\] in this file \(it has \['O', 'Si'\]\)"):
+        read_vashishta_file(VASHISHTA_FILE, ["Si", "C"])
+    with pytest.raises(InputError, match="missing.vashishta: Vashishta file has no entry for O-O-Si"):
+        read_vashishta_file(write("missing.vashishta", [row for row in entries if row[:3] != ["O", "O", "Si"]]))
+    with pytest.raises(InputError, match="twice.vashishta: Vashishta file has two entries for Si-Si-Si"):
+        read_vashishta_file(write("twice.vashishta", entries + [entries[0]]))
+    negative = [row[:3] + ["-1.0"] + row[4:] if row[:3] == ["Si", "Si", "Si"] else row for row in entries]
+    with pytest.raises(InputError, match="negative.vashishta: Vashishta entry Si-Si-Si has negative H"):
+        read_vashishta_file(write("negative.vashishta", negative))
+    skew = [row[:15] + ["2.0"] + row[16:] if row[:3] == ["Si", "O", "Si"] else row for row in entries]
+    with pytest.raises(InputError, match="skew.vashishta: three-body parameters of Si-O-Si and Si-Si-O differ"):
+        read_vashishta_file(write("skew.vashishta", skew))
+    import ase
+
+    copper = ase.Atoms("SiCu", positions=[(1, 1, 1), (3, 1, 1)], cell=np.eye(3) * 25.0, pbc=True)
+    with pytest.raises(InputError, match=r"cover \['O', 'Si'\], not \['Cu'\]"):
+        Vashishta(VASHISHTA_FILE)(from_ase([copper], dtype=torch.float64))
+    with pytest.raises(InputError, match=r"Si.sw: the stillinger-weber term supports single-element cells only; "
+                                         r"this cell has \['O', 'Si'\]"):
+        load_potential(SW_FILE, ["Si", "O"])

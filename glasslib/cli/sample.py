@@ -129,12 +129,21 @@ def register(sub) -> None:
     add_file_options(p.add_argument_group("reading each target and its measurement model (per --target)"))
     g = p.add_argument_group("optional physics term (off by default: GLASS needs no potential)")
     g.add_argument("--potential", default=None, metavar="FILE",
-                   help="LAMMPS Stillinger-Weber (.sw) or Tersoff (.tersoff) file whose force (the entry of the cell's "
-                        "element) on the denoised estimate is added to the score")
+                   help="LAMMPS Stillinger-Weber (.sw) or Tersoff (.tersoff) file (the entry of a one-element cell's "
+                        "element) or Vashishta (.vashishta) file whose force on the denoised estimate is added to the "
+                        "score")
     g.add_argument("--potential-temperature", type=float, default=D["potential_temperature"], metavar="K",
                    help=f"temperature of that term, lower is stronger (default {D['potential_temperature']})")
     g.add_argument("--potential-sigma-max", type=float, default=D["potential_sigma_max"], metavar="ANGSTROM",
                    help=f"noise level below which that term acts (default {D['potential_sigma_max']})")
+    g.add_argument("--potential-max-force", type=float, default=D["potential_max_force"], metavar="EV_PER_ANGSTROM",
+                   help="cap on each atom's force of that term (default: none; stiff potentials such as Vashishta "
+                        "need one)")
+    g = p.add_argument_group("optional post-processing (off by default)")
+    g.add_argument("--relax", default=None, metavar="SYSTEM",
+                   help="minimise each sample at fixed cell with the potential of a simulated system (e.g. "
+                        "SiO2-Vashishta; LAMMPS or CHGNet), or 'training': that of the checkpoint's training sets; "
+                        "moves guided samples off their target")
     p.set_defaults(func=run, targets=[])
 
 
@@ -166,7 +175,7 @@ def run(args) -> int:
                    sampler=args.sampler, churn=args.churn,
                    guidance_step=args.guidance_step, potential=args.potential,
                    potential_temperature=args.potential_temperature, potential_sigma_max=args.potential_sigma_max,
-                   device=args.device)
+                   potential_max_force=args.potential_max_force, relax=args.relax, device=args.device)
     if args.autoguidance is not None:
         options["autoguidance"] = args.autoguidance
     config = SampleConfig(**options)

@@ -18,7 +18,11 @@ command line (``glass sample``), the notebooks and the benchmarks sample the sam
    a grid from t(σ); :class:`Start`);
 4. the sampler ``sampler``: predictor–corrector (:func:`glasslib.diffusion.sampling.sample`, the
    default) or Heun (:func:`~glasslib.diffusion.sampling.sample_heun`), ``batch`` structures per
-   batched pass, all draws from one ``torch.Generator`` seeded with ``seed``.
+   batched pass, all draws from one ``torch.Generator`` seeded with ``seed``;
+5. optionally (``relax``, off by default), each sampled structure minimised at fixed cell with the
+   potential of a named simulated system, or ``"training"``, that of the checkpoint's training
+   sets (:class:`Relaxation`). It is post-processing, not sampling: it moves guided
+   structures off their target (the record says it was done).
 
 Unconditional and autoguided runs are reproducible bit for bit from the seed; guided runs are on
 one CPU thread (``torch.set_num_threads(1)``), while on several threads the parallel scatter-adds
@@ -53,7 +57,7 @@ from ase.data import chemical_symbols
 from glasslib import __version__
 from glasslib.core.atomic_io import atomic_write_text, sha256_file
 from glasslib.core.errors import InputError, NumericalError, reject_unknown_keys
-from glasslib.core.structures import Structures, concatenate, to_ase, write_extxyz
+from glasslib.core.structures import Structures, concatenate, from_ase, to_ase, write_extxyz
 from glasslib.diffusion.guidance import with_autoguidance, with_potential_guidance, with_spectral_guidance
 from glasslib.diffusion.potentials import load_potential
 from glasslib.diffusion.cell_contents import CellContents, resolve_contents, scope_warnings
@@ -116,11 +120,17 @@ class SampleConfig:
         autoguidance: weight w ≥ 1 of autoguidance, used when a weak checkpoint is given.
         guidance_step: spectral guidance RMS / score RMS per atom.
         potential: optional physics term: a LAMMPS parameter file (Stillinger–Weber ``.sw`` or
-            Tersoff ``.tersoff``, the cell's element's entry; single-element cells only;
+            Tersoff ``.tersoff``, the entry of a single-element cell's element; Vashishta
+            ``.vashishta``, any of its elements;
             :func:`glasslib.diffusion.potentials.load_potential`) whose force on the Tweedie
             estimate is added to the score, s − ∇E(x̂₀)/k_B T (None: off, the default).
         potential_temperature: T, K, of that term (lower is stronger).
         potential_sigma_max: σ, Å, above which that term is off.
+        potential_max_force: cap, eV/Å, on each atom's force of that term (None: no cap); stiff
+            potentials (Vashishta's r⁻ⁿ cores) need one where the estimate has overlapping atoms.
+        relax: minimise each final structure with a simulated system's potential (:class:`Relaxation`): a
+            simulated system's name (``glasslib.simulate.systems``, e.g. ``"SiO2-Vashishta"``) or
+            ``"training"`` (the system of the checkpoint's training sets); None: off, the default.
         device: torch device.
     """
 
@@ -143,6 +153,8 @@ class SampleConfig:
     potential: str | None = None
     potential_temperature: float = 300.0
     potential_sigma_max: float = 0.5
+    potential_max_force: float | None = None
+    relax: str | None = None
     device: str = "cpu"
 
     def __post_init__(self):
@@ -169,6 +181,11 @@ class SampleConfig:
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and ok(value)):
                 raise InputError(f"{name} must be a finite number {rule}, got {value}")
+        if self.relax is not None and not (isinstance(self.relax, str) and self.relax.strip()):
+            raise InputError(f"relax must be a system name, 'training' or None, got {self.relax!r}")
+        cap = self.potential_max_force
+        if cap is not None and not (isinstance(cap, (int, float)) and math.isfinite(cap) and cap > 0):
+            raise InputError(f"potential_max_force must be a finite number > 0 (eV/Å) or None, got {cap}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -200,7 +217,7 @@ class Generated:
 
 def flat_info(record: dict, index: int) -> dict:
     """Flat extxyz fields of structure ``index`` of a run with this record (config, checkpoint
-    hashes, targets)."""
+    hashes, targets, the relaxing system)."""
     r = record
     info = {**r["config"], "index": int(index), "checkpoint": r["checkpoint"],
             "checkpoint_sha256": r["checkpoint_sha256"], "glasslib": r["glasslib"]}
@@ -210,6 +227,8 @@ def flat_info(record: dict, index: int) -> dict:
         info.pop("autoguidance")
     if r["targets"]:
         info["guided"] = ",".join(f"{t['kind']}:{Path(t['source'] or '-').name}:{t['weight']}" for t in r["targets"])
+    if r.get("relax"):  # the system actually used ("training" resolved) and its potential file
+        info.update(relax=r["relax"]["system"], relax_potential_sha256=r["relax"]["potential_sha256"])
     return {k: v for k, v in info.items() if v is not None}
 
 
@@ -235,6 +254,7 @@ class _Recipe:
     cell: torch.Tensor
     times: torch.Tensor
     record: dict
+    relax: "Relaxation | None" = None
 
 
 def _recipe(checkpoint, config: SampleConfig, targets: Sequence[GuidanceTerm], weak) -> _Recipe:
@@ -258,7 +278,8 @@ def _recipe(checkpoint, config: SampleConfig, targets: Sequence[GuidanceTerm], w
     if config.potential is not None:
         potential = _potential(config.potential, contents)
         score = with_potential_guidance(score, potential, config.potential_temperature, sigma_fn=sde.sigma,
-                                        sigma_max=config.potential_sigma_max)
+                                        sigma_max=config.potential_sigma_max, max_force=config.potential_max_force)
+    relax = None if config.relax is None else Relaxation.resolve(config.relax, ckpt, contents)
     resolved = {**config.to_dict(), "composition": contents.composition, "atoms": contents.atoms,
                 "density": contents.density}
     record = {
@@ -274,19 +295,71 @@ def _recipe(checkpoint, config: SampleConfig, targets: Sequence[GuidanceTerm], w
         "targets": [t.describe() for t in terms],
         "potential": None if potential is None else {**potential.describe(), "file": str(config.potential),
                                                      "sha256": sha256_file(config.potential)},
+        "relax": None if relax is None else relax.describe(),
         "scope_warnings": scope_warnings(ckpt.data_summary, contents),
     }
     cell = torch.eye(3, dtype=dtype, device=device) * contents.box
     times = time_grid(config.steps, 1.0, sde.t_min, config.rho, dtype=dtype)
-    return _Recipe(score, sde, contents, cell, times, record)
+    return _Recipe(score, sde, contents, cell, times, record, relax)
 
 
 def _potential(path: str, contents: CellContents):
-    """The physics term's energy for the cell's element (single-element cells only)."""
-    cell_elements = sorted({chemical_symbols[int(z)] for z in contents.species})
-    if len(cell_elements) != 1:
-        raise InputError(f"the potential term supports single-element cells only; this cell has {cell_elements}", path)
-    return load_potential(path, cell_elements[0])
+    """The physics term's energy for the cell's elements (one element only, except for Vashishta files)."""
+    return load_potential(path, sorted({chemical_symbols[int(z)] for z in contents.species}))
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """Minimise sampled structures at fixed cell with a simulated system's potential, through its
+    engine: LAMMPS pair potentials by conjugate gradient to a relative energy change of 1e-12 or
+    forces below 1e-8 eV/Å (:meth:`glasslib.simulate.lammps.LammpsAtomic.minimise`), CHGNet by
+    FIRE to forces below 0.05 eV/Å, at most 500 steps, as its training sets were
+    (:meth:`glasslib.simulate.ase_md.AseChgnet.minimise`). Rigid-water systems have no minimiser.
+    Callable on :class:`Structures`; keeps their order, dtype and device."""
+
+    system: object  # glasslib.simulate.engine.System
+
+    @classmethod
+    def resolve(cls, name: str, ckpt: Checkpoint, contents: CellContents) -> "Relaxation":
+        """The system called ``name`` or, for ``"training"``, the one system of the checkpoint's
+        training sets (from its record or, for a checkpoint older than records, from the entry of
+        ``data/specs/priors.yaml`` whose shipped folder holds it). InputError when there is none,
+        its engine cannot minimise, or it lacks an element of the cell."""
+        from glasslib.diffusion.priors import default_out_dir, load_priors
+        from glasslib.simulate.datasets import get_spec
+        from glasslib.simulate.systems import get_system
+
+        if name == "training":
+            sets = [d["name"] for d in (ckpt.record or {}).get("datasets", [])]
+            if not sets:
+                folder = Path(ckpt.path).resolve().parent
+                sets = [s for spec in load_priors().values() if default_out_dir(spec).resolve() == folder
+                        for s in spec.datasets]
+            systems = sorted({get_spec(s).system for s in sets})
+            if len(systems) != 1:
+                raise InputError(f"relax='training' needs a checkpoint trained on the sets of one simulated system; "
+                                 f"this one records {systems or 'none'}", ckpt.path)
+            name = systems[0]
+        system = get_system(name)
+        if not hasattr(system.engine, "minimise"):
+            raise InputError(f"cannot relax with {system.name}: only systems of single atoms (a LAMMPS pair "
+                             f"potential or CHGNet) can be minimised here")
+        elements = sorted({chemical_symbols[int(z)] for z in contents.species})
+        foreign = [e for e in elements if e not in system.species]
+        if foreign:
+            raise InputError(f"cannot relax with {system.name}: its potential has no {foreign}")
+        return cls(system)
+
+    def describe(self) -> dict:
+        engine = self.system.engine
+        path = engine.potential_file(self.system)
+        return {"system": self.system.name, "engine": engine.label, "potential_file": Path(path).name,
+                "potential_sha256": sha256_file(path)}
+
+    def __call__(self, structures: Structures) -> Structures:
+        engine = self.system.engine
+        done = [engine.minimise(atoms, self.system) for atoms in to_ase(structures)]
+        return from_ase(done, dtype=structures.dtype, device=structures.device)
 
 
 @dataclass(frozen=True)
@@ -366,6 +439,8 @@ def _passes(recipe: _Recipe, config: SampleConfig, gen: torch.Generator, first: 
             k = done + exc.structure
             raise NumericalError(str(exc).replace(f"in structure {exc.structure} ", f"in structure {k} ", 1),
                                  step=exc.step, structure=k) from None
+        if recipe.relax is not None:
+            out = recipe.relax(out)
         yield done, out
         done += b
 

@@ -233,12 +233,14 @@ class PotentialGuidedScore:
     """The callable :func:`with_potential_guidance` returns; ``last_energy`` holds the (S,) energies
     (eV) of the latest Tweedie estimates it acted on (None before, or when it was switched off)."""
 
-    def __init__(self, score, energy, temperature: float, *, sigma_fn, sigma_max: float):
-        for name, value in (("temperature", temperature), ("sigma_max", sigma_max)):
+    def __init__(self, score, energy, temperature: float, *, sigma_fn, sigma_max: float, max_force: float | None = None):
+        for name, value in (("temperature", temperature), ("sigma_max", sigma_max),
+                            ("max_force", 1.0 if max_force is None else max_force)):
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise InputError(f"potential guidance {name} must be a positive number, got {value}")
         self.score, self.energy, self.sigma_fn = score, energy, sigma_fn
         self.temperature, self.sigma_max = float(temperature), float(sigma_max)
+        self.max_force = None if max_force is None else float(max_force)
         self.beta = 1.0 / (kB * self.temperature)  # 1/eV (ASE's Boltzmann constant, eV/K)
         self.last_energy: torch.Tensor | None = None
 
@@ -260,14 +262,17 @@ class PotentialGuidedScore:
         bad = ~torch.isfinite(grad).all(dim=1)
         if bool(bad.any()):
             k = int(x.system_idx[bad.nonzero()[0, 0]])
-            raise NumericalError(f"non-finite potential force in structure {k} (energy {float(self.last_energy[k]):.4g} eV)",
-                                 structure=k)
+            raise NumericalError(f"non-finite potential force in structure {k} (energy {float(self.last_energy[k]):.4g} eV;"
+                                 f" a stiff potential may need a force cap, potential_max_force)", structure=k)
+        if self.max_force is not None:  # each atom's force norm at most max_force
+            norm = grad.norm(dim=1, keepdim=True)
+            grad = grad * torch.clamp(self.max_force / norm.clamp(min=torch.finfo(grad.dtype).tiny), max=1.0)
         gain = (on.to(s.dtype) * self.beta)[x.system_idx, None]  # β in the score's dtype
         return s - gain * grad
 
 
 def with_potential_guidance(score, energy, temperature: float, *, sigma_fn: Callable[[torch.Tensor], torch.Tensor],
-                            sigma_max: float = 0.5) -> PotentialGuidedScore:
+                            sigma_max: float = 0.5, max_force: float | None = None) -> PotentialGuidedScore:
     """Add a classical potential's Boltzmann factor to the prior, on the Tweedie estimate:
 
         s_phys(x, t) = s(x, t) − β ∇E(x̂₀),     x̂₀ = x + σ(t)² s(x, t),     β = 1 / (k_B T),
@@ -292,11 +297,15 @@ def with_potential_guidance(score, energy, temperature: float, *, sigma_fn: Call
         temperature: T, K (> 0): lower is stronger.
         sigma_fn: σ(t), Å (e.g. ``sde.sigma``).
         sigma_max: σ, Å, above which the term is off.
+        max_force: cap, eV/Å, on each atom's force norm (None: none). Potentials with steep cores
+            (Vashishta) give forces of 10⁴ eV/Å and more where the estimate still overlaps atoms;
+            uncapped, one step throws those atoms out of the cell.
 
     Returns:
         A :class:`PotentialGuidedScore`, callable like ``score``.
     """
-    return PotentialGuidedScore(score, energy, temperature, sigma_fn=sigma_fn, sigma_max=sigma_max)
+    return PotentialGuidedScore(score, energy, temperature, sigma_fn=sigma_fn, sigma_max=sigma_max,
+                                max_force=max_force)
 
 
 def _rms(v: torch.Tensor, x: Structures) -> torch.Tensor:

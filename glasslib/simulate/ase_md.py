@@ -171,6 +171,24 @@ class AseChgnet(Engine):
     def start_from_atoms(self, atoms, system: System):
         return given_atoms(atoms, system)
 
+    def minimise(self, atoms, system: System, *, fmax: float = MIN_FMAX, max_steps: int = MIN_STEPS):
+        """``atoms`` minimised at fixed cell with CHGNet, as the protocol's last stage does: FIRE
+        until every force is below ``fmax`` eV/Å or ``max_steps`` steps. Returns a new wrapped
+        ``ase.Atoms`` in the same order, ``info["energy_eV"]`` the final potential energy.
+        InputError for an element the system lacks."""
+        foreign = sorted(set(atoms.get_chemical_symbols()) - set(system.species))
+        if foreign:
+            raise InputError(f"{system.name} has no {foreign} (it has {list(system.species)})")
+        out = ase.Atoms(symbols=atoms.get_chemical_symbols(), positions=atoms.get_positions(wrap=True),
+                        cell=atoms.cell.array, pbc=True)
+        out.calc = chgnet_calculator()
+        _quiet_fire(out, fmax, max_steps)
+        energy = float(out.get_potential_energy())
+        out.calc = None
+        out.wrap()
+        out.info["energy_eV"] = energy
+        return out
+
     def run(self, task: StructureTask, system: System, *, start=None, log=None, screen=False):
         """One structure through :func:`run_protocol`; the metadata keys of the LAMMPS route, with
         ``engine`` naming this route and no LAMMPS fields."""
