@@ -60,10 +60,13 @@ from glasslib.core.errors import InputError, NumericalError, reject_unknown_keys
 from glasslib.core.structures import Structures, concatenate, from_ase, to_ase, write_extxyz
 from glasslib.diffusion.guidance import with_autoguidance, with_potential_guidance, with_spectral_guidance
 from glasslib.diffusion.potentials import load_potential
+from glasslib.diffusion.priors import default_out_dir, load_priors
 from glasslib.diffusion.cell_contents import CellContents, resolve_contents, scope_warnings
 from glasslib.diffusion.sampling import SAMPLERS, default_restart_time, initial_noise, time_grid
 from glasslib.diffusion.training import Checkpoint, load_checkpoint
 from glasslib.spectra.targets import Target
+from glasslib.simulate.datasets import get_spec
+from glasslib.simulate.systems import get_system
 
 #: name of the record written next to sampled structures
 RECORD_NAME = "sample_config.json"
@@ -325,10 +328,6 @@ class Relaxation:
         training sets (from its record or, for a checkpoint older than records, from the entry of
         ``data/specs/priors.yaml`` whose shipped folder holds it). InputError when there is none,
         its engine cannot minimise, or it lacks an element of the cell."""
-        from glasslib.diffusion.priors import default_out_dir, load_priors
-        from glasslib.simulate.datasets import get_spec
-        from glasslib.simulate.systems import get_system
-
         if name == "training":
             sets = [d["name"] for d in (ckpt.record or {}).get("datasets", [])]
             if not sets:
