@@ -303,9 +303,9 @@ def read_vashishta_file(path: str | os.PathLike, elements=None) -> VashishtaPara
     """The parameters of ``elements`` (None: all of the file's) in a LAMMPS ``.vashishta`` file.
 
     As LAMMPS does, every triplet of those elements needs exactly one entry, and no parameter but
-    the charges and cos θ₀ may be negative. The three-body parameters of (a, b, c) and (a, c, b) must agree (LAMMPS takes whichever
-    order its neighbour list gives; every published file is symmetric). InputError naming the file
-    otherwise."""
+    the charges and cos θ₀ may be negative. The three-body parameters of (a, b, c) and (a, c, b)
+    must agree (LAMMPS takes whichever order its neighbour list gives; every published file is
+    symmetric). InputError naming the file otherwise."""
     p, entries = _read_entries(path, len(VASHISHTA_FIELDS), "Vashishta")
     in_file = sorted({e for names, _ in entries for e in names})
     wanted = tuple(in_file if elements is None else ([elements] if isinstance(elements, str) else elements))
@@ -356,8 +356,8 @@ class Vashishta:
         self.params = params if isinstance(params, VashishtaParameters) else read_vashishta_file(params, elements)
         els = self.params.elements
         n = len(els)
-        pair = {k: torch.zeros(n, n, dtype=torch.float64) for k in ("H", "eta", "q", "inv1", "D", "inv4", "W", "rc", "gamma", "r0",
-                                                                       "shift", "slope")}
+        keys = ("H", "eta", "q", "inv1", "D", "inv4", "W", "rc", "gamma", "r0", "shift", "slope")
+        pair = {k: torch.zeros(n, n, dtype=torch.float64) for k in keys}
         three = {k: torch.zeros(n, n, n, dtype=torch.float64) for k in ("B", "C", "costheta0")}
         for a, ea in enumerate(els):
             for b, eb in enumerate(els):
@@ -368,8 +368,7 @@ class Vashishta:
                           "gamma": e["gamma"], "r0": e["r0"]}
                 if e["rc"] > 0:
                     rc = torch.tensor(e["rc"], dtype=torch.float64, requires_grad=True)
-                    v = self._v(rc, *(torch.tensor(values[k], dtype=torch.float64) for k in ("H", "eta", "q", "inv1", "D",
-                                                                                             "inv4", "W")))
+                    v = self._v(rc, *(torch.tensor(values[k], dtype=torch.float64) for k in keys[:7]))
                     (dv,) = torch.autograd.grad(v, rc)
                     values["shift"], values["slope"] = float(v.detach()), float(dv)
                 for key, value in values.items():
