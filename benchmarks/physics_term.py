@@ -122,7 +122,7 @@ def main(argv=None) -> int:
     card = pc.CARDS[spec.name]
     heldout = pc.read_dataset(pc.build_spec(pc.get_spec(spec.heldout), progress=False).paths)
     cell = training_set_summary(heldout)["default"]
-    elements = sorted({chemical_symbols[int(z)] for z in heldout.species.unique()})
+    elements = [chemical_symbols[z] for z in heldout.elements]
     energy = None if system.file is None else load_potential(REPO / system.file, elements)
     energy_key = None if system.label is None else f"{system.label.lower()}_eV_per_atom"
     relaxation = Relaxation(get_system(system.lammps)) if args.relax else None

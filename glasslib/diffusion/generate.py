@@ -306,9 +306,14 @@ def _recipe(checkpoint, config: SampleConfig, targets: Sequence[GuidanceTerm], w
     return _Recipe(score, sde, contents, cell, times, record, relax)
 
 
+def _cell_elements(contents: CellContents) -> list[str]:
+    """The cell's element symbols, sorted."""
+    return sorted({chemical_symbols[int(z)] for z in contents.species})
+
+
 def _potential(path: str, contents: CellContents):
     """The physics term's energy for the cell's elements (one element only, except for Vashishta files)."""
-    return load_potential(path, sorted({chemical_symbols[int(z)] for z in contents.species}))
+    return load_potential(path, _cell_elements(contents))
 
 
 @dataclass(frozen=True)
@@ -343,8 +348,7 @@ class Relaxation:
         if not hasattr(system.engine, "minimise"):
             raise InputError(f"cannot relax with {system.name}: only systems of single atoms (a LAMMPS pair "
                              f"potential or CHGNet) can be minimised here")
-        elements = sorted({chemical_symbols[int(z)] for z in contents.species})
-        foreign = [e for e in elements if e not in system.species]
+        foreign = [e for e in _cell_elements(contents) if e not in system.species]
         if foreign:
             raise InputError(f"cannot relax with {system.name}: its potential has no {foreign}")
         return cls(system)

@@ -156,6 +156,8 @@ class _OneElementPotential:
 
     kind: str
     fields: tuple[str, ...]
+    #: whether one energy covers cells of several elements
+    multi_element = False
 
     def __init__(self, params, element: str | None = None):
         self.params = params if not isinstance(params, (str, os.PathLike)) else self.read(params, element)
@@ -351,6 +353,7 @@ class Vashishta:
     """
 
     kind = "vashishta"
+    multi_element = True
 
     def __init__(self, params, elements=None):
         self.params = params if isinstance(params, VashishtaParameters) else read_vashishta_file(params, elements)
@@ -377,6 +380,7 @@ class Vashishta:
                     for key in three:
                         three[key][a, b, c] = self.params.entry(ea, eb, ec)[key]
         self._pair, self._three = pair, three
+        self._on: dict = {}  # (dtype, device) -> (pair, three) tables there
         self.cutoff = max(float(pair["rc"].max()), float(pair["r0"].max()))
         self._numbers = torch.tensor([atomic_numbers[e] for e in els])
 
@@ -401,10 +405,17 @@ class Vashishta:
             raise InputError(f"the Vashishta parameters cover {list(self.elements)}, not {extra}")
         return match.to(torch.long).argmax(dim=1)
 
+    def _tables(self, dtype, device) -> tuple[dict, dict]:
+        """The pair and three-body tables in ``dtype`` on ``device`` (moved once, then reused)."""
+        key = (dtype, str(device))
+        if key not in self._on:
+            self._on[key] = tuple({k: v.to(dtype=dtype, device=device) for k, v in t.items()}
+                                  for t in (self._pair, self._three))
+        return self._on[key]
+
     def __call__(self, structures: Structures) -> torch.Tensor:
         el = self._element_index(structures)
-        dt, dev = structures.dtype, structures.device
-        P = {k: v.to(dtype=dt, device=dev) for k, v in self._pair.items()}
+        P, three = self._tables(structures.dtype, structures.device)
         pairs = neighbor_pairs(structures, self.cutoff, full=True)
         d, vec = pairs.distances, pairs.vectors
         a, b = el[pairs.i], el[pairs.j]
@@ -426,7 +437,7 @@ class Vashishta:
                 gap = torch.clamp(d[legs] - r0[legs], max=-1e-12)
                 radial = P["gamma"][a[legs], b[legs]] / gap
                 cos = (vec[lp] * vec[lq]).sum(-1) / (d[lp] * d[lq])
-                T = {k: v.to(dtype=dt, device=dev)[a[lp], b[lp], b[lq]] for k, v in self._three.items()}
+                T = {k: v[a[lp], b[lp], b[lq]] for k, v in three.items()}
                 delta2 = (cos - T["costheta0"]) ** 2
                 u3 = T["B"] * torch.exp(radial[p] + radial[q]) * delta2 / (1.0 + T["C"] * delta2)
                 energy = energy.index_add(0, pairs.system[lp], u3)
@@ -448,7 +459,7 @@ def load_potential(path: str | os.PathLike, elements=None):
     if kind is None:
         raise InputError("no differentiable version of this potential: only Stillinger-Weber (.sw), Tersoff "
                          "(.tersoff) and Vashishta (.vashishta) files are supported", p)
-    if kind is Vashishta or elements is None or isinstance(elements, str):
+    if kind.multi_element or elements is None or isinstance(elements, str):
         return kind(p, elements)
     elements = sorted(set(elements))
     if len(elements) != 1:

@@ -176,9 +176,7 @@ class AseChgnet(Engine):
         until every force is below ``fmax`` eV/Å or ``max_steps`` steps. Returns a new wrapped
         ``ase.Atoms`` in the same order, ``info["energy_eV"]`` the final potential energy.
         InputError for an element the system lacks."""
-        foreign = sorted(set(atoms.get_chemical_symbols()) - set(system.species))
-        if foreign:
-            raise InputError(f"{system.name} has no {foreign} (it has {list(system.species)})")
+        self.require_elements(atoms, system)
         out = ase.Atoms(symbols=atoms.get_chemical_symbols(), positions=atoms.get_positions(wrap=True),
                         cell=atoms.cell.array, pbc=True)
         out.calc = chgnet_calculator()

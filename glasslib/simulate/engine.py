@@ -108,6 +108,12 @@ class Engine:
         """(types (n,) 1-based, positions (n, 3) Å, cell (3, 3) Å): the task's own start."""
         raise InputError(f"{system.name} is built without an MD start")
 
+    def require_elements(self, atoms, system: System) -> None:
+        """InputError naming the elements of ``atoms`` (``ase.Atoms``) that the system lacks."""
+        foreign = sorted(set(atoms.get_chemical_symbols()) - set(system.species))
+        if foreign:
+            raise InputError(f"{system.name} has no {foreign} (it has {list(system.species)})")
+
     def start_from_atoms(self, atoms, system: System):
         """(types, positions, cell) of a given starting structure (``ase.Atoms``)."""
         raise InputError(f"a given start structure is not supported for {system.name}")

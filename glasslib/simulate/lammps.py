@@ -248,19 +248,15 @@ class LammpsAtomic(LammpsEngine):
         LAMMPS conjugate gradient to the energy tolerance ``etol`` (relative) or force tolerance
         ``ftol`` (eV/Å), at most ``max_iterations``. Returns the atoms as :meth:`extract` reads them,
         ``info["energy_eV"]`` the final potential energy. InputError for an element the system lacks."""
-        symbols = atoms.get_chemical_symbols()
-        foreign = sorted(set(symbols) - set(system.species))
-        if foreign:
-            raise InputError(f"{system.name} has no {foreign} (it has {list(system.species)})")
+        self.require_elements(atoms, system)
         cell = np.asarray(atoms.cell.array)
         if np.abs(cell - np.diag(np.diag(cell))).max() > 1e-9:
             raise InputError(f"{system.name} minimisation needs an orthogonal cell")
-        types = 1 + np.array([system.species.index(e) for e in symbols])
+        types, pos, cell = self.start_from_atoms(atoms, system)  # wrapped, as an MD start from a structure
         context = f"{system.name} minimisation"
         lmp = open_lammps()
         try:
-            self.setup(lmp, system, types, atoms.get_positions(wrap=True), atoms.cell.array, self.potential_file(system),
-                       context)
+            self.setup(lmp, system, types, pos, cell, self.potential_file(system), context)
             run_commands(lmp, f"min_style cg\nminimize {etol!r} {ftol!r} {max_iterations} {10 * max_iterations}",
                          context=context)
             out = self.extract(lmp, system)
