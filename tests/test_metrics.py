@@ -13,6 +13,7 @@ from glasslib.analysis.metrics import (
     error_diversity,
     error_diversity_table,
     r_factor,
+    rank_correlation,
     rmse,
     signal_scale,
     spectral_diversity,
@@ -32,6 +33,19 @@ def test_rmse_and_r_factor_known_values():
     assert torch.allclose(rmse(batch, ref), torch.tensor([0.0, 1.0], dtype=torch.float64))
     with pytest.raises(ValueError, match="different grids"):
         rmse(ref, ref[:-1])
+
+
+def test_rank_correlation_known_values_exact_at_thresholds():
+    assert rank_correlation([0.9, 0.5, 0.1, 0.0], [0.5, 0.3, 0.2, 0.1]) == 1.0
+    assert rank_correlation([1, 2, 3, 4], [4, 3, 2, 1]) == -1.0
+    # one swapped neighbour pair of four: 1 - 6*2/60 = 0.8 exactly (scipy gives 0.7999999999999999)
+    assert rank_correlation([0.03, 0.05, 0.17, 0.18], [0.06, 0.09, 0.16, 0.15]) >= 0.8
+    assert rank_correlation([1, 2, 3, 4, 5], [1, 2, 3, 5, 4]) == 0.9  # 1 - 6*2/120
+    assert rank_correlation([0.7, 0.4, 0.0, 0.0], [0.3, 0.2, 0.1, 0.1]) == 1.0  # ties: average ranks
+    assert math.isnan(rank_correlation([1, 2, 3, 4], [0, 0, 0, 0]))
+    assert math.isnan(rank_correlation([1.0], [2.0]))
+    with pytest.raises(InputError, match="equal length"):
+        rank_correlation([1, 2, 3], [1, 2])
 
 
 def test_error_diversity_exact_values():

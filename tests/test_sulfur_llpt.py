@@ -57,13 +57,6 @@ def test_peak_position_on_a_parabola():
     assert math.isnan(study.peak_position(r, r, (3.75, 4.3)))  # monotonic: no peak inside the window
 
 
-def test_spearman_known_values():
-    assert study.spearman([0.9, 0.5, 0.1, 0.0], [0.5, 0.3, 0.2, 0.1]) == pytest.approx(1.0)
-    assert study.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
-    assert study.spearman([1, 2, 3, 4], [1, 3, 2, 4]) == pytest.approx(0.8)
-    assert math.isnan(study.spearman([1, 2, 3, 4], [0, 0, 0, 0]))
-
-
 def two_states():
     """Two synthetic states from S₈ crystals (two replicas each), their generated structures the other set."""
     box = 26.0
@@ -98,6 +91,13 @@ def test_records_leave_one_out_and_acceptance():
     ratio = acc["error_over_diversity"]["rings"]
     assert 0.4 < ratio < 0.6 and acc["error_within_2_diversity"]
     assert all(abs(v) < 1e-9 for d in acc["peak_offsets_A"].values() for v in d.values() if v is not None)
+    assert acc["peaks_within_0p05_A"] and all(v for d in acc["peaks_agree"].values() for v in d.values())
+
+
+def test_peaks_follow_the_target_present_or_absent():
+    assert study._peaks_agree(4.02, 4.0) and not study._peaks_agree(4.06, 4.0)
+    assert study._peaks_agree(None, None)  # the target lacks the feature and so does the generated curve
+    assert not study._peaks_agree(4.45, None) and not study._peaks_agree(None, 4.45)
 
 
 def test_measured_file_replaces_the_series_and_bad_files_refused(tmp_path):

@@ -18,7 +18,7 @@ from glasslib.analysis.sulfur_network import sulfur_rings
 from glasslib.analysis.report import DESCRIPTOR_SETS, DescriptorSet, analyze, mean_report
 from glasslib.analysis.local_structure import LocalStructure, local_structure
 from glasslib.analysis.ovito_adapter import coordination_rdf
-from glasslib.analysis.metrics import error_diversity, r_factor, rmse, spectral_diversity, spectral_error
+from glasslib.analysis.metrics import error_diversity, r_factor, rank_correlation, rmse, spectral_diversity, spectral_error
 
 __all__ = [
     "BondGraph", "bond_cutoffs", "bond_graph",
@@ -26,5 +26,5 @@ __all__ = [
     "ring_statistics", "shortest_path_rings",
     "TETRAHEDRAL", "crystallinity", "chill_plus_phases", "hydrogen_bonds", "sulfur_rings",
     "DESCRIPTOR_SETS", "DescriptorSet", "analyze", "mean_report", "LocalStructure", "local_structure", "coordination_rdf",
-    "error_diversity", "r_factor", "rmse", "spectral_diversity", "spectral_error",
+    "error_diversity", "r_factor", "rank_correlation", "rmse", "spectral_diversity", "spectral_error",
 ]

@@ -26,6 +26,8 @@ other R − 1 replicas.
   i(Q); the grid mean of s̄ where there is none, e.g. the ADF). ``E/A``, ``D/A``, ``ΔED/A``
   are errors as a fraction of the spectrum's own signal, comparable across modalities;
   ``E/D`` is reported as well (1 means "as far as one more replica").
+
+Trends across a series (a few state points or fractions): :func:`rank_correlation`, Spearman's ρ.
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Mapping
 
+import numpy as np
 import torch
+from scipy.stats import spearmanr
 
 from glasslib.core.errors import InputError
 
@@ -48,6 +52,22 @@ ASYMPTOTES = {
     "iq": 0.0,
     "adf": None,
 }
+
+
+def rank_correlation(a, b) -> float:
+    """Spearman's ρ of two sequences of equal length (average ranks for ties); NaN when either is
+    constant or shorter than 2 (no trend to rank).
+
+    With few points ρ takes a handful of rational values (for 4 points 1 − 6 Σd²/60, e.g. exactly
+    0.8 for one swapped neighbour pair); it is rounded to 12 decimals so that a threshold such as
+    ρ ≥ 0.8 holds where the ranks say it does, whatever the floating-point path.
+    """
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.shape != b.shape or a.ndim != 1:
+        raise InputError(f"rank correlation needs two 1-D sequences of equal length, got {a.shape} and {b.shape}")
+    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan")
+    return round(float(spearmanr(a, b).statistic), 12)
 
 
 def _check(calc: torch.Tensor, ref: torch.Tensor) -> None:

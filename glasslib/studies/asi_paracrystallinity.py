@@ -36,9 +36,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.stats import spearmanr
 
-from glasslib.analysis import bond_graph, crystallinity, dihedral_angles, error_diversity, rmse, spectral_diversity
+from glasslib.analysis import (bond_graph, crystallinity, dihedral_angles, error_diversity, rank_correlation, rmse,
+                               spectral_diversity)
 from glasslib.analysis.ovito_adapter import render
 from glasslib.core.paths import figures_dir
 from glasslib.core.structures import Structures
@@ -249,14 +249,16 @@ def records(data: StudyData) -> tuple[list[dict], dict]:
 
 def acceptance(groups: dict) -> dict:
     """The study's claims as numbers: crystallinity tracks the reference fraction (Spearman ρ of the
-    generated mean against the reference fraction), guided error within the reference diversity, and
+    generated mean against the reference fraction, :func:`glasslib.analysis.metrics.rank_correlation`;
+    undefined for fewer than three fractions), guided error within the reference diversity, and
     measured-target crystallinity against the unconditional and melt-quench-target samples."""
     mix = sorted((g for g in groups.values() if g["target"] == "mixture"), key=lambda g: g["fraction"])
     ref = [g["fraction"] for g in mix]
     gen = [g["crystallinity_mean"] for g in mix]
-    rho = spearmanr(ref, gen).statistic if len(mix) > 2 and np.ptp(gen) > 0 else float("nan")
+    trend = len(mix) > 2
+    rho = rank_correlation(ref, gen) if trend else float("nan")
     stag = [g.get("staggered_dihedral_fraction", float("nan")) for g in mix]
-    rho_stag = spearmanr(ref, stag).statistic if len(mix) > 2 and np.ptp(stag) > 0 else float("nan")
+    rho_stag = rank_correlation(ref, stag) if trend else float("nan")
     by = {g["target"]: g for g in groups.values() if g["target"] != "mixture"}
     med = {k: by[k]["crystallinity_median"] for k in ("measured", "unconditional", "melt-quench")}
     return {

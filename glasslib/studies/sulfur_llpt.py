@@ -30,11 +30,10 @@ from pathlib import Path
 import numpy as np
 import torch
 from ase.data import atomic_masses
-from scipy.stats import spearmanr
 
 from glasslib.analysis.bonds import bond_graph
 from glasslib.analysis.descriptors import information_entropy
-from glasslib.analysis.metrics import error_diversity, rmse
+from glasslib.analysis.metrics import error_diversity, rank_correlation, rmse
 from glasslib.analysis.ovito_adapter import render
 from glasslib.analysis.sulfur_network import s8_atoms, sulfur_rings
 from glasslib.core.errors import InputError
@@ -243,18 +242,20 @@ def _offset(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else a - b
 
 
-def spearman(a, b) -> float:
-    """Spearman rank correlation of two sequences (average ranks for ties; NaN if one is constant)."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
-        return math.nan
-    return float(spearmanr(a, b).statistic)
+def _peaks_agree(generated: float | None, target: float | None, tolerance: float = 0.05) -> bool:
+    """Whether a generated mean-curve peak follows the target's: both present within ``tolerance`` Å,
+    or both absent from the window (a feature the target lacks, such as the S₈ peak of a polymeric
+    liquid, is followed by lacking it too); one present and one absent disagree."""
+    if generated is None or target is None:
+        return generated is None and target is None
+    return abs(generated - target) <= tolerance
 
 
 def acceptance(recs: list[dict], summary: dict) -> dict:
     """The acceptance numbers: per-state means of the target and generated S₈ and chain-end fractions
-    with their Spearman ρ across the series (≥ 0.8), E ≤ 2 D at every state, and the generated
-    mean-curve peaks within 0.05 Å of the target's."""
+    with their Spearman ρ across the series (≥ 0.8, :func:`glasslib.analysis.metrics.rank_correlation`),
+    E ≤ 2 D at every state, and the generated mean-curve peaks following the target's
+    (:func:`_peaks_agree`: within 0.05 Å, or absent from the window in both)."""
     states = sorted({(r["order"], r["state"]) for r in recs})
 
     def mean(state, source, key):
@@ -265,9 +266,9 @@ def acceptance(recs: list[dict], summary: dict) -> dict:
     for key in ("s8_fraction", "chain_end_fraction"):
         t = [mean(s, "target", key) for _, s in states]
         g = [mean(s, "generated", key) for _, s in states]
-        rho = spearman(t, g)
+        rho = rank_correlation(t, g)
         out[key] = {"target": t, "generated": g, "spearman_rho": rho if math.isfinite(rho) else None,
-                    "pass": bool(rho >= 0.8)}
+                    "pass": bool(math.isfinite(rho) and rho >= 0.8)}
         if not math.isfinite(rho):
             out[key]["note"] = "rank correlation undefined: one side is the same at every state"
     ratios = {s: (summary[s]["error_diversity"] or {}).get("error_over_diversity", math.nan) for _, s in states}
@@ -276,7 +277,10 @@ def acceptance(recs: list[dict], summary: dict) -> dict:
     dev = {s: {k: _offset(summary[s]["generated_peaks"][k], summary[s]["target_peaks"][k]) for k in PEAK_WINDOWS}
            for _, s in states}
     out["peak_offsets_A"] = dev
-    out["peaks_within_0p05_A"] = bool(all(v is not None and abs(v) <= 0.05 for d in dev.values() for v in d.values()))
+    agree = {s: {k: _peaks_agree(summary[s]["generated_peaks"][k], summary[s]["target_peaks"][k]) for k in PEAK_WINDOWS}
+             for _, s in states}
+    out["peaks_agree"] = agree
+    out["peaks_within_0p05_A"] = bool(all(v for d in agree.values() for v in d.values()))
     out["sampling_seconds"] = sum(summary[s]["seconds"] for _, s in states)
     return out
 
@@ -363,5 +367,5 @@ def default_figure_path() -> Path:
 
 
 __all__ = ["PROFILES", "STATES", "PRIOR", "state_specs", "r_grid", "State", "synthetic_series", "measured_series",
-           "sample", "box_length", "gr", "peak_position", "topology", "structure_record", "records", "spearman",
+           "sample", "box_length", "gr", "peak_position", "topology", "structure_record", "records",
            "acceptance", "without_s8", "figure", "default_figure_path"]
