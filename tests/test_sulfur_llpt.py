@@ -83,6 +83,11 @@ def test_records_leave_one_out_and_acceptance():
     assert t0["gr_error"] == pytest.approx(float(study.rmse(g[0], g[1])), abs=1e-5)
     gen = [r for r in recs if r["source"] == "generated"]
     assert not any(r["synthetic"] for r in gen) and all(r["target_synthetic"] for r in gen)
+    # two replicas: each leave-one-out mean is the other replica, so its peaks are that replica's own
+    loo = per_state["rings"]["target_peaks_leave_one_out"]
+    for key in ("peak_4p0_A", "peak_4p45_A"):
+        assert loo[key] == [t1[key], t0[key]]
+    assert any(v is not None for key in loo for v in loo[key])
     acc = study.acceptance(recs, per_state)
     assert acc["s8_fraction"]["target"] == [1.0, 0.0] and acc["s8_fraction"]["generated"] == [1.0, 0.0]
     assert acc["s8_fraction"]["spearman_rho"] == pytest.approx(1.0) and acc["s8_fraction"]["pass"]

@@ -211,21 +211,25 @@ def _finite(x: float) -> float | None:
 
 def records(states: list[State]) -> tuple[list[dict], dict]:
     """Records of every target replica and generated structure, and per state the E/D summary
-    (:func:`glasslib.analysis.metrics.error_diversity`, asymptote 1) and the mean-curve peaks."""
+    (:func:`glasslib.analysis.metrics.error_diversity`, asymptote 1), the mean-curve peaks and, as
+    their uncertainty, the peaks of the target's leave-one-out means (one per replica dropped; None
+    where that mean has no maximum in the window, and no list for a target without replicas)."""
     out, summary = [], {}
     for st in states:
         y = torch.tensor(st.target.y, dtype=torch.float64)
         gen = gr(st.target, st.generated)
-        div, ed = None, None
+        div, ed, loo_peaks = None, None, None
         if st.replicas is not None and st.replicas.n_systems > 1:
             reps = gr(st.target, st.replicas)
             ed = error_diversity(gen, reps, asymptote=1.0).to_dict()
             div = ed["diversity"]
             ent = information_entropy(st.replicas)
             n = reps.shape[0]
+            loos = [(reps.sum(0) - reps[k]) / (n - 1) for k in range(n)]
             for k, one in enumerate(st.replicas.split()):
-                loo = (reps.sum(0) - reps[k]) / (n - 1)
-                out.append(structure_record(st, "target", k, one, reps[k], loo, div, ent[k]))
+                out.append(structure_record(st, "target", k, one, reps[k], loos[k], div, ent[k]))
+            loo_peaks = {key: [_finite(round(peak_position(st.target.x, c.numpy(), w), 4)) for c in loos]
+                         for key, w in PEAK_WINDOWS.items()}
         ent = information_entropy(st.generated)
         for k, one in enumerate(st.generated.split()):
             out.append(structure_record(st, "generated", k, one, gen[k], y, div, ent[k]))
@@ -233,6 +237,7 @@ def records(states: list[State]) -> tuple[list[dict], dict]:
         summary[st.label] = {
             "error_diversity": ed, "seconds": round(st.seconds, 1),
             "target_peaks": {key: _finite(peak_position(r, y.numpy(), w)) for key, w in PEAK_WINDOWS.items()},
+            "target_peaks_leave_one_out": loo_peaks,
             "generated_peaks": {key: _finite(peak_position(r, gen.mean(0).numpy(), w)) for key, w in PEAK_WINDOWS.items()}}
     return out, summary
 
