@@ -44,6 +44,7 @@ def test_rank_correlation_known_values_exact_at_thresholds():
     assert rank_correlation([0.7, 0.4, 0.0, 0.0], [0.3, 0.2, 0.1, 0.1]) == 1.0  # ties: average ranks
     assert math.isnan(rank_correlation([1, 2, 3, 4], [0, 0, 0, 0]))
     assert math.isnan(rank_correlation([1.0], [2.0]))
+    assert math.isnan(rank_correlation([0.1, 0.4], [0.0, 0.2], min_points=3))  # a study asking for three points
     with pytest.raises(InputError, match="equal length"):
         rank_correlation([1, 2, 3], [1, 2])
 

@@ -54,9 +54,9 @@ ASYMPTOTES = {
 }
 
 
-def rank_correlation(a, b) -> float:
+def rank_correlation(a, b, *, min_points: int = 2) -> float:
     """Spearman's ρ of two sequences of equal length (average ranks for ties); NaN when either is
-    constant or shorter than 2 (no trend to rank).
+    constant or shorter than ``min_points`` (no trend to rank; a study may ask for more than two).
 
     With few points ρ takes a handful of rational values (for 4 points 1 − 6 Σd²/60, e.g. exactly
     0.8 for one swapped neighbour pair); it is rounded to 12 decimals so that a threshold such as
@@ -65,7 +65,7 @@ def rank_correlation(a, b) -> float:
     a, b = np.asarray(a, float), np.asarray(b, float)
     if a.shape != b.shape or a.ndim != 1:
         raise InputError(f"rank correlation needs two 1-D sequences of equal length, got {a.shape} and {b.shape}")
-    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+    if len(a) < max(2, min_points) or np.ptp(a) == 0 or np.ptp(b) == 0:
         return float("nan")
     return round(float(spearmanr(a, b).statistic), 12)
 

@@ -89,6 +89,11 @@ class CellContents:
     species: torch.Tensor
     box: float
 
+    @property
+    def elements(self) -> list[str]:
+        """The cell's element symbols, sorted."""
+        return sorted({chemical_symbols[int(z)] for z in self.species})
+
 
 def resolve_contents(network_species, summary: Mapping | None, composition: str | None, atoms: int | None,
                      density: float | None, *, cutoff: float, source=None) -> CellContents:

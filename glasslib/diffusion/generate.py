@@ -21,8 +21,8 @@ command line (``glass sample``), the notebooks and the benchmarks sample the sam
    batched pass, all draws from one ``torch.Generator`` seeded with ``seed``;
 5. optionally (``relax``, off by default), each sampled structure minimised at fixed cell with the
    potential of a named simulated system, or ``"training"``, that of the checkpoint's training
-   sets (:class:`Relaxation`). It is post-processing, not sampling: it moves guided
-   structures off their target (the record says it was done).
+   sets (:class:`~glasslib.diffusion.relaxation.Relaxation`). It is post-processing, not
+   sampling: it moves guided structures off their target (the record says it was done).
 
 Unconditional and autoguided runs are reproducible bit for bit from the seed; guided runs are on
 one CPU thread (``torch.set_num_threads(1)``), while on several threads the parallel scatter-adds
@@ -52,21 +52,18 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import torch
-from ase.data import chemical_symbols
 
 from glasslib import __version__
 from glasslib.core.atomic_io import atomic_write_text, sha256_file
 from glasslib.core.errors import InputError, NumericalError, reject_unknown_keys
-from glasslib.core.structures import Structures, concatenate, from_ase, to_ase, write_extxyz
+from glasslib.core.structures import Structures, concatenate, to_ase, write_extxyz
 from glasslib.diffusion.guidance import with_autoguidance, with_potential_guidance, with_spectral_guidance
 from glasslib.diffusion.potentials import load_potential
-from glasslib.diffusion.priors import default_out_dir, load_priors
+from glasslib.diffusion.relaxation import Relaxation
 from glasslib.diffusion.cell_contents import CellContents, resolve_contents, scope_warnings
 from glasslib.diffusion.sampling import SAMPLERS, default_restart_time, initial_noise, time_grid
 from glasslib.diffusion.training import Checkpoint, load_checkpoint
 from glasslib.spectra.targets import Target
-from glasslib.simulate.datasets import get_spec
-from glasslib.simulate.systems import get_system
 
 #: name of the record written next to sampled structures
 RECORD_NAME = "sample_config.json"
@@ -306,63 +303,9 @@ def _recipe(checkpoint, config: SampleConfig, targets: Sequence[GuidanceTerm], w
     return _Recipe(score, sde, contents, cell, times, record, relax)
 
 
-def _cell_elements(contents: CellContents) -> list[str]:
-    """The cell's element symbols, sorted."""
-    return sorted({chemical_symbols[int(z)] for z in contents.species})
-
-
 def _potential(path: str, contents: CellContents):
     """The physics term's energy for the cell's elements (one element only, except for Vashishta files)."""
-    return load_potential(path, _cell_elements(contents))
-
-
-@dataclass(frozen=True)
-class Relaxation:
-    """Minimise sampled structures at fixed cell with a simulated system's potential, through its
-    engine: LAMMPS pair potentials by conjugate gradient to a relative energy change of 1e-12 or
-    forces below 1e-8 eV/Å (:meth:`glasslib.simulate.lammps.LammpsAtomic.minimise`), CHGNet by
-    FIRE to forces below 0.05 eV/Å, at most 500 steps, as its training sets were
-    (:meth:`glasslib.simulate.ase_md.AseChgnet.minimise`). Rigid-water systems have no minimiser.
-    Callable on :class:`Structures`; keeps their order, dtype and device."""
-
-    system: object  # glasslib.simulate.engine.System
-
-    @classmethod
-    def resolve(cls, name: str, ckpt: Checkpoint, contents: CellContents) -> "Relaxation":
-        """The system called ``name`` or, for ``"training"``, the one system of the checkpoint's
-        training sets (from its record or, for a checkpoint older than records, from the entry of
-        ``data/specs/priors.yaml`` whose shipped folder holds it). InputError when there is none,
-        its engine cannot minimise, or it lacks an element of the cell."""
-        if name == "training":
-            sets = [d["name"] for d in (ckpt.record or {}).get("datasets", [])]
-            if not sets:
-                folder = Path(ckpt.path).resolve().parent
-                sets = [s for spec in load_priors().values() if default_out_dir(spec).resolve() == folder
-                        for s in spec.datasets]
-            systems = sorted({get_spec(s).system for s in sets})
-            if len(systems) != 1:
-                raise InputError(f"relax='training' needs a checkpoint trained on the sets of one simulated system; "
-                                 f"this one records {systems or 'none'}", ckpt.path)
-            name = systems[0]
-        system = get_system(name)
-        if not hasattr(system.engine, "minimise"):
-            raise InputError(f"cannot relax with {system.name}: only systems of single atoms (a LAMMPS pair "
-                             f"potential or CHGNet) can be minimised here")
-        foreign = [e for e in _cell_elements(contents) if e not in system.species]
-        if foreign:
-            raise InputError(f"cannot relax with {system.name}: its potential has no {foreign}")
-        return cls(system)
-
-    def describe(self) -> dict:
-        engine = self.system.engine
-        path = engine.potential_file(self.system)
-        return {"system": self.system.name, "engine": engine.label, "potential_file": Path(path).name,
-                "potential_sha256": sha256_file(path)}
-
-    def __call__(self, structures: Structures) -> Structures:
-        engine = self.system.engine
-        done = [engine.minimise(atoms, self.system) for atoms in to_ase(structures)]
-        return from_ase(done, dtype=structures.dtype, device=structures.device)
+    return load_potential(path, contents.elements)
 
 
 @dataclass(frozen=True)

@@ -255,10 +255,9 @@ def acceptance(groups: dict) -> dict:
     mix = sorted((g for g in groups.values() if g["target"] == "mixture"), key=lambda g: g["fraction"])
     ref = [g["fraction"] for g in mix]
     gen = [g["crystallinity_mean"] for g in mix]
-    trend = len(mix) > 2
-    rho = rank_correlation(ref, gen) if trend else float("nan")
+    rho = rank_correlation(ref, gen, min_points=3)
     stag = [g.get("staggered_dihedral_fraction", float("nan")) for g in mix]
-    rho_stag = rank_correlation(ref, stag) if trend else float("nan")
+    rho_stag = rank_correlation(ref, stag, min_points=3)
     by = {g["target"]: g for g in groups.values() if g["target"] != "mixture"}
     med = {k: by[k]["crystallinity_median"] for k in ("measured", "unconditional", "melt-quench")}
     return {
