@@ -82,3 +82,27 @@ def test_of_composition_ignores_the_order_of_atoms():
     b = ase.Atoms("Zr2Cu2", scaled_positions=np.random.default_rng(1).random((4, 3)), cell=[6.0] * 3, pbc=True)
     c = ase.Atoms("Cu3Zr", scaled_positions=np.random.default_rng(2).random((4, 3)), cell=[6.0] * 3, pbc=True)
     assert of_composition(from_ase([a, b, c]), "Zr2Cu2").n_systems == 2
+
+
+def test_sample_card_takes_another_checkpoint_and_a_weak_companion(diamond, tmp_path):
+    """The benchmarks compare checkpoints of one prior: the card samples the one given, autoguided by
+    its weak companion when given, and says so in the records."""
+    from glasslib.diffusion.priors import default_out_dir, load_priors
+    from glasslib.studies.prior_cards import card_records, sample_card
+
+    from glasslib.core.structures import concatenate
+
+    two = concatenate([diamond, diamond.replace(positions=diamond.positions + 0.05)])  # the guided card needs two
+    spec = load_priors()["asi_sw_prior"]
+    shipped = default_out_dir(spec) / "checkpoint.pt"
+    other = tmp_path / "other.pt"
+    other.write_bytes(shipped.read_bytes())
+    weak = default_out_dir(spec, weak=True) / "checkpoint.pt"
+    e = sample_card(spec, two, two, n=1, steps=3, seed=0, sp3_n=0, checkpoint=other, weak=weak)
+    assert e.checkpoint == other and set(e.samples) == {"unconditional", "guided"}
+    for name in ("unconditional", "guided"):
+        assert e.records[name]["checkpoint"] == str(other) and e.records[name]["weak_checkpoint"] == str(weak)
+        assert e.records[name]["config"]["autoguidance"] == 2.0
+    assert [r["ensemble"] for r in card_records(e)] == ["training", "unconditional", "guided"]
+    plain = sample_card(spec, two, two, n=1, steps=3, seed=0, sp3_n=0)
+    assert plain.checkpoint == shipped and plain.records["unconditional"]["weak_checkpoint"] is None

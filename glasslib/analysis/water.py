@@ -8,6 +8,8 @@ water H-bonds               O_d–H···O_a with r_OO < 3.5 Å and angle(H–O_
                             shortest-path rings of the O–O H-bond graph (own search,
                             periodic images tracked)
 CHILL+                      OVITO ChillPlusModifier on the oxygens
+intact molecules, census    O with exactly two H within 1.2 Å; the census counts every O by its
+                            H and every H by its O within that distance
 ==========================  ==================================================================
 
 :func:`water_descriptors` is the ``water`` entry of the registry in :mod:`glasslib.analysis.report`.
@@ -29,14 +31,32 @@ from glasslib.core.geometry import neighbor_pairs, pair_distances
 from glasslib.core.structures import Structures
 
 
-def water_intact_fraction(x: Structures, r_oh: float = 1.2) -> float:
-    """Fraction of the O atoms of the batch with exactly two H within ``r_oh`` Å (intact molecules)."""
+def water_census(x: Structures, r_oh: float = 1.2) -> dict:
+    """How the H atoms of a batch sit on its O atoms (where broken molecules go wrong).
+
+    Counts, for every O, the H within ``r_oh`` Å and, for every H, the O within ``r_oh`` Å.
+    Returns ``o_with_h`` (list, index n: fraction of the O with n H; n = 0 … 4, 4 meaning four or
+    more) and ``h_with_o`` (index n: fraction of the H with n O; n = 0 … 2, 2 meaning two or more;
+    a "stray" H has none). ``o_with_h[2]`` is the fraction of intact molecules.
+    """
     x = x.to(device="cpu", dtype=torch.float64)
-    d, i, j, _ = pair_distances(x, r_oh)
+    _, i, j, _ = pair_distances(x, r_oh)
     zi, zj = x.species[i], x.species[j]
-    o_of = torch.cat([i[(zi == 8) & (zj == 1)], j[(zj == 8) & (zi == 1)]])
-    counts = torch.bincount(o_of, minlength=x.n_atoms)[x.species == 8]
-    return float((counts == 2).double().mean())
+    oh = ((zi == 8) & (zj == 1)) | ((zi == 1) & (zj == 8))
+    o_end = torch.where(zi[oh] == 8, i[oh], j[oh])
+    h_end = torch.where(zi[oh] == 1, i[oh], j[oh])
+    per_o = torch.bincount(o_end, minlength=x.n_atoms)[x.species == 8].clamp(max=4)
+    per_h = torch.bincount(h_end, minlength=x.n_atoms)[x.species == 1].clamp(max=2)
+    if per_o.numel() == 0:
+        raise InputError("water census: the structures hold no O atom")
+    frac = lambda c, n: [float(v) / max(c.numel(), 1) for v in torch.bincount(c, minlength=n)]  # noqa: E731
+    return {"o_with_h": frac(per_o, 5), "h_with_o": frac(per_h, 3)}
+
+
+def water_intact_fraction(x: Structures, r_oh: float = 1.2) -> float:
+    """Fraction of the O atoms of the batch with exactly two H within ``r_oh`` Å (intact molecules;
+    :func:`water_census` breaks down the rest)."""
+    return water_census(x, r_oh)["o_with_h"][2]
 
 
 def hydrogen_bonds(

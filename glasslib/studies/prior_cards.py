@@ -133,12 +133,15 @@ def load_sets(spec: PriorSpec, *, per_group: int | None, heldout_limit: int | No
 
 
 def sample_card(spec: PriorSpec, train: Structures, heldout: Structures, *, n: int, steps: int, seed: int, sp3_n: int,
-                device="cpu", options: dict | None = None) -> PriorEnsembles:
+                device="cpu", options: dict | None = None, checkpoint: str | Path | None = None,
+                weak: str | Path | None = None) -> PriorEnsembles:
     """Unconditional samples (default cell), g(r)-guided samples (held-out cell and target) and,
     for a-C, unconditional samples at every training density (none when ``sp3_n`` is 0).
-    ``options``: further :class:`SampleConfig` fields of every run (e.g. the optional potential term)."""
+    ``options``: further :class:`SampleConfig` fields of every run (e.g. the optional potential term);
+    ``checkpoint``: another checkpoint of the same prior (default: the shipped one); ``weak``: its weak
+    companion for autoguidance (weight ``options["autoguidance"]``, default 2)."""
     options = dict(options or {})
-    path = default_out_dir(spec) / "checkpoint.pt"
+    path = Path(checkpoint) if checkpoint is not None else default_out_dir(spec) / "checkpoint.pt"
     ckpt = load_checkpoint(path, device)
     card = CARDS[spec.name]
     cell = training_set_summary(heldout)["default"]
@@ -152,7 +155,7 @@ def sample_card(spec: PriorSpec, train: Structures, heldout: Structures, *, n: i
                        [GuidanceTerm(target, 1.0, smearing=GR_SMEARING)])}
     for name, (config, terms) in runs.items():
         t0 = time.perf_counter()
-        g = generate(ckpt, config, terms)
+        g = generate(ckpt, config, terms, weak=weak)
         out.seconds[name] = (time.perf_counter() - t0) / n
         out.samples[name], out.records[name] = g.structures, g.record
     if "sp3" in card.extras and sp3_n > 0:
