@@ -6,6 +6,7 @@ import ase
 import ase.build
 import numpy as np
 import pytest
+import torch
 
 from glasslib.core.structures import from_ase
 from glasslib.analysis.water import water_intact_fraction
@@ -106,3 +107,50 @@ def test_sample_card_takes_another_checkpoint_and_a_weak_companion(diamond, tmp_
     assert [r["ensemble"] for r in card_records(e)] == ["training", "unconditional", "guided"]
     plain = sample_card(spec, two, two, n=1, steps=3, seed=0, sp3_n=0)
     assert plain.checkpoint == shipped and plain.records["unconditional"]["weak_checkpoint"] is None
+
+
+def test_panel_holds_the_curves_of_the_figure(diamond):
+    """A panel is the figure's data: the training range brackets the training structures, the
+    target is the mean of the held-out ones, every sampled ensemble has a curve on the card's grid."""
+    from glasslib.diffusion.priors import load_priors
+    from glasslib.studies.prior_cards import PriorEnsembles, figure, panel, total_gr
+
+    from glasslib.core.structures import concatenate
+
+    card = CARDS["asi_sw_prior"]
+    noise = torch.randn(diamond.positions.shape, generator=torch.Generator().manual_seed(0), dtype=diamond.positions.dtype)
+    hot = diamond.replace(positions=diamond.positions + 0.3 * noise)
+    two = concatenate([diamond, hot])
+    e = PriorEnsembles(load_priors()["asi_sw_prior"], None, two, two, hot, samples={"unconditional": hot, "guided": diamond})
+    p = panel(e)
+    g = total_gr(two, card).numpy()
+    assert len(p["r"]) == len(p["target"]) == g.shape[1] and p["r"][-1] == pytest.approx(card.r_max)
+    assert np.allclose(p["training_min"], g.min(0), atol=1e-5) and np.allclose(p["training_max"], g.max(0), atol=1e-5)
+    assert np.allclose(p["target"], g[1], atol=1e-5) and np.allclose(p["samples"]["guided"], g[0], atol=1e-5)
+    assert max(p["training_max"]) > 2 * max(p["samples"]["unconditional"]) > 0  # the crystal's sharp peaks
+    assert len(figure([p, p]).axes) == 2
+
+
+def _summary(profile, priors):
+    return {"profile": profile, "priors": priors,
+            "records": [{"prior": n, "ensemble": e, "run": profile} for n in priors for e in ("training", "guided")],
+            "panels": [{"prior": n, "run": profile} for n in priors]}
+
+
+def test_merge_keeps_the_priors_not_rerun():
+    from glasslib.core.errors import InputError
+    from glasslib.studies.prior_cards import merge_summary
+
+    old = _summary("default", ["a", "b", "c"])
+    new = _summary("default", ["b"])
+    new["records"] = [dict(r, run="new") for r in new["records"]]
+    new["panels"] = [{"prior": "b", "run": "new"}]
+    out = merge_summary(old, new)
+    assert [p["prior"] for p in out["panels"]] == ["a", "b", "c"] and out["kept_from_previous_run"] == ["a", "c"]
+    assert [(r["prior"], r["run"]) for r in out["records"]] == [("a", "default")] * 2 + [("b", "new")] * 2 + [("c", "default")] * 2
+    newer = _summary("default", ["d", "a"])
+    assert [p["prior"] for p in merge_summary(out, newer)["panels"]] == ["a", "b", "c", "d"]  # a new prior comes last
+    with pytest.raises(InputError, match="no panel or records for a"):
+        merge_summary({**old, "panels": old["panels"][1:]}, new)  # a summary from before panels
+    with pytest.raises(InputError, match="'smoke' profile"):
+        merge_summary(_summary("smoke", ["a", "b", "c"]), new)

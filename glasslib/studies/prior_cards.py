@@ -26,6 +26,7 @@ card's cutoffs):
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ from glasslib.analysis.local_structure import closest_pairs, pair_name
 from glasslib.analysis.sulfur_network import sulfur_rings
 from glasslib.analysis.water import water_intact_fraction
 from glasslib.core.atomic_io import write_marked_section
+from glasslib.core.errors import InputError
 from glasslib.core.formula import parse_formula
 from glasslib.core.paths import figures_dir, repo_relative
 from glasslib.core.structures import Structures, concatenate
@@ -298,25 +300,70 @@ def _sp3_table(e: PriorEnsembles, card: Card, ensemble: str) -> dict:
 COLORS = {"training": "0.5", "unconditional": "C0", "guided": "C3"}
 
 
-def figure(ensembles: list[PriorEnsembles]):
-    """One panel per prior: total g(r) of the training mean, held-out target and both sampled ensembles."""
+def panel(e: PriorEnsembles, decimals: int = 5) -> dict:
+    """The curves of one prior's figure panel, plain lists for the json (so the figure can be
+    re-plotted, and one prior's panel replaced, without the structures): ``r`` (Å, the card's
+    grid), ``training_min`` / ``training_max`` (range of the training structures' total g(r)),
+    ``target`` (mean total g(r) of the held-out target structures) and ``samples`` (ensemble →
+    mean total g(r)), each rounded to ``decimals``."""
+    card = CARDS[e.spec.name]
+
+    def rounded(t: torch.Tensor) -> list[float]:
+        return [round(float(v), decimals) for v in t]
+
+    g_train = total_gr(e.training, card)
+    return {"prior": e.spec.name, "heldout": e.spec.heldout, "r": rounded(card.grid()),
+            "training_min": rounded(g_train.min(0).values), "training_max": rounded(g_train.max(0).values),
+            "target": rounded(total_gr(e.target_set, card).mean(0)),
+            "samples": {name: rounded(total_gr(x, card).mean(0)) for name, x in e.samples.items()}}
+
+
+def read_summary(path: Path) -> dict:
+    """An earlier summary json of notebook 04 (InputError naming the file if missing or unreadable)."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read the previous summary ({type(exc).__name__})", path) from None
+
+
+def merge_summary(previous: dict, current: dict, source="the previous summary") -> dict:
+    """``current`` (a run of some priors) completed with the records and panels of the other priors
+    of ``previous`` (an earlier summary json of the same profile); the priors in ``previous``'s
+    order, new ones last. InputError naming ``source`` if the profiles differ or ``previous`` lacks
+    the panel or the records of a prior that ``current`` did not run."""
+    if previous.get("profile") != current["profile"]:
+        raise InputError(f"holds the {previous.get('profile')!r} profile, not {current['profile']!r}", source)
+    ran = [p["prior"] for p in current["panels"]]
+    order = list(previous.get("priors", [])) + [n for n in ran if n not in previous.get("priors", [])]
+    old_panels = {p["prior"]: p for p in previous.get("panels", [])}
+    missing = [n for n in order if n not in ran and (n not in old_panels
+                                                    or not any(r["prior"] == n for r in previous.get("records", [])))]
+    if missing:
+        raise InputError(f"has no panel or records for {', '.join(missing)}; rerun the notebook for every prior "
+                         f"(update=False) once", source)
+    panels = {**old_panels, **{p["prior"]: p for p in current["panels"]}}
+    records = [r for n in order for r in (current if n in ran else previous)["records"] if r["prior"] == n]
+    return {**current, "priors": order, "records": records, "panels": [panels[n] for n in order],
+            "kept_from_previous_run": [n for n in order if n not in ran]}
+
+
+def figure(panels: list[dict]):
+    """One panel per prior (:func:`panel`): total g(r) of the training range, held-out target and
+    both sampled ensembles."""
     import matplotlib.pyplot as plt
 
-    n = len(ensembles)
+    n = len(panels)
     cols = min(n, 3)
     rows = -(-n // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
-    for k, e in enumerate(ensembles):
+    for k, p in enumerate(panels):
         ax = axes.flat[k]
-        card = CARDS[e.spec.name]
-        r = card.grid()
-        g_train = total_gr(e.training, card)
-        ax.fill_between(r, g_train.min(0).values, g_train.max(0).values, color="0.85", lw=0, label="training (range)")
-        ax.plot(r, total_gr(e.target_set, card).mean(0), color="k", lw=1.2, label=f"held-out target ({e.spec.heldout})")
-        for name, x in e.samples.items():
-            ax.plot(r, total_gr(x, card).mean(0), color=COLORS[name], lw=0.9, label=name)
+        ax.fill_between(p["r"], p["training_min"], p["training_max"], color="0.85", lw=0, label="training (range)")
+        ax.plot(p["r"], p["target"], color="k", lw=1.2, label=f"held-out target ({p['heldout']})")
+        for name, g in p["samples"].items():
+            ax.plot(p["r"], g, color=COLORS[name], lw=0.9, label=name)
         ax.set_xlabel("r (Å)"); ax.set_ylabel("g(r)"); ax.legend(fontsize=6, loc="upper right")
-        label_panel(ax, "abcdefghi"[k], e.spec.name)
+        label_panel(ax, "abcdefghi"[k], p["prior"])
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     fig.tight_layout()
