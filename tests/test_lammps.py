@@ -250,3 +250,19 @@ def test_minimise_reaches_the_sw_ground_state_and_names_foreign_elements():
         system.engine.minimise(bulk("C", "diamond", a=3.567, cubic=True), system)
     with pytest.raises(InputError, match="needs an orthogonal cell"):
         system.engine.minimise(bulk("Si", "diamond", a=5.431), system)  # the primitive (fcc) cell
+
+
+def test_sw_crystal_from_a_diamond_start_stays_crystalline():
+    """A diamond start held at 1000 K (SW melts near 1690 K), cooled and minimised, is still cubic diamond
+    for OVITO; held at 3000 K it melts and quenches to a glass."""
+    import torch
+
+    from glasslib.analysis import crystallinity
+    from glasslib.core.structures import from_ase
+
+    fast = dict(n_atoms=64, density=2.329, seed=4, start="diamond", melt_time=2.0, quench_rate=200.0, anneal_time=1.0)
+    hot = sim.simulate(sim.make_task("a-Si", melt_temperature=1000.0, **fast))
+    melted = sim.simulate(sim.make_task("a-Si", melt_temperature=3000.0, **fast))
+    c = crystallinity(from_ase([hot, melted], dtype=torch.float64))
+    assert c[0]["crystallinity_cubic"] == 1.0
+    assert c[1]["crystallinity"] < 0.2

@@ -7,7 +7,7 @@ import pytest
 
 from glasslib.core.errors import InputError
 from glasslib.core.units import cubic_box_length
-from glasslib.simulate.placement import _void_site, lattice_positions, random_positions, random_rotations, random_water
+from glasslib.simulate.placement import _void_site, diamond_positions, lattice_positions, random_positions, random_rotations, random_water
 
 
 def test_random_start_respects_minimum_distance_and_seed():
@@ -60,3 +60,20 @@ def test_rotations_are_proper_and_water_keeps_its_geometry():
     np.testing.assert_allclose(r, 0.9572, atol=1e-12)
     cos = (oh[:, 0] * oh[:, 1]).sum(-1) / r.prod(-1)
     np.testing.assert_allclose(np.degrees(np.arccos(cos)), 104.52, atol=1e-9)
+
+
+def test_diamond_start_is_a_crystal():
+    """64 sites of 2 x 2 x 2 diamond cells: every site has four neighbours at a sqrt(3)/4 and twelve at
+    a / sqrt(2) (periodic), the count must be 8 m^3, and too dense a cell is refused."""
+    from scipy.spatial import cKDTree
+
+    box = 2 * 5.431
+    p = diamond_positions(64, box, 2.0)
+    d, _ = cKDTree(p, boxsize=box).query(p, k=17)
+    np.testing.assert_allclose(d[:, 1:5], 5.431 * np.sqrt(3) / 4, atol=1e-9)
+    np.testing.assert_allclose(d[:, 5:17], 5.431 / np.sqrt(2), atol=1e-9)
+    assert len(np.unique(p.round(6), axis=0)) == 64
+    with pytest.raises(InputError, match="8 m\\^3 atoms"):
+        diamond_positions(100, box, 2.0)
+    with pytest.raises(InputError, match="impossible density"):
+        diamond_positions(64, 8.0, 2.0)

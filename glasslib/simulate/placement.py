@@ -1,7 +1,7 @@
 """Random placements in a periodic cube: the geometry behind every MD start.
 
 Uniform positions with a minimum distance (random sequential addition), simple-cubic sites,
-rotations uniform on SO(3), and randomly oriented rigid water molecules. Lengths in Å; every
+cubic-diamond sites, rotations uniform on SO(3), and randomly oriented rigid water molecules. Lengths in Å; every
 random draw comes from the numpy ``Generator`` passed in. Which placement a task uses is
 decided in :mod:`glasslib.simulate.starts`.
 """
@@ -88,6 +88,27 @@ def lattice_positions(n: int, box: float, min_distance: float, rng: np.random.Ge
         )
     grid = (np.stack(np.meshgrid(*[np.arange(m)] * 3, indexing="ij"), -1).reshape(-1, 3) + 0.5) * spacing
     return grid[np.sort(rng.permutation(m**3)[:n])]
+
+
+#: the 8 sites of the conventional cubic-diamond cell, in units of its edge
+DIAMOND_BASIS = np.array([[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0],
+                          [0.25, 0.25, 0.25], [0.25, 0.75, 0.75], [0.75, 0.25, 0.75], [0.75, 0.75, 0.25]])
+
+
+def diamond_positions(n: int, box: float, min_distance: float, rng: np.random.Generator | None = None) -> np.ndarray:
+    """The ``n`` = 8 m³ sites of m × m × m conventional cubic-diamond cells filling the cube of edge
+    ``box`` Å (lattice constant box / m, nearest neighbours √3/4 of it apart): a crystal start.
+    ``rng`` is not used (a perfect crystal has no random draw). InputError if ``n`` is not 8 m³ or
+    the neighbours would be closer than ``min_distance`` Å."""
+    m = round((n / 8) ** (1.0 / 3.0))
+    if n < 8 or 8 * m**3 != n:
+        raise InputError(f"a diamond start needs 8 m^3 atoms (64, 216, 512, 1000, ...), got {n}")
+    a = box / m
+    if a * math.sqrt(3) / 4 < min_distance:
+        raise InputError(f"impossible density: diamond neighbours {a * math.sqrt(3) / 4:.3f} A apart, below the "
+                         f"minimum distance {min_distance} A")
+    cells = np.stack(np.meshgrid(*[np.arange(m)] * 3, indexing="ij"), -1).reshape(-1, 3)
+    return ((cells[:, None, :] + DIAMOND_BASIS[None]) * a).reshape(-1, 3)
 
 
 def random_rotations(n: int, rng: np.random.Generator) -> np.ndarray:

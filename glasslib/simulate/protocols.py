@@ -20,7 +20,7 @@ from glasslib.core.errors import InputError
 
 
 #: every protocol start (each system accepts a subset: ``System.starts``)
-STARTS = ("random", "lattice", "ice", "rings", "chains")
+STARTS = ("random", "lattice", "diamond", "ice", "rings", "chains")
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ class Protocol:
     """Melt-quench schedule; stages follow :meth:`stages`.
 
     start: ``"random"`` (uniform positions with a minimum distance; random molecular
-      orientations for water), ``"lattice"`` (simple-cubic sites, species shuffled) or ``"ice"``
+      orientations for water), ``"lattice"`` (simple-cubic sites, species shuffled), ``"diamond"``
+      (a cubic-diamond crystal filling the cell, 8 m³ atoms; a-Si SW) or ``"ice"``
       (proton-disordered ice Ih, water only), ``"rings"`` or ``"chains"`` (packed S₈ rings or open
       S chains, sulfur only: :mod:`glasslib.simulate.sulfur`). The start is relaxed briefly, then "melted"
       (held at ``melt_temperature``; set it to the final temperature to keep a crystal).

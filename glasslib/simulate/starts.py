@@ -1,7 +1,7 @@
 """Start configurations of a task: what an MD engine relaxes and melts first.
 
-Atomic systems: species shuffled over random sites with a minimum distance or over
-simple-cubic sites, or (sulfur) packed S₈ rings or open chains, in a cube at the task's
+Atomic systems: species shuffled over random sites with a minimum distance, over
+simple-cubic sites or over the sites of a cubic-diamond crystal, or (sulfur) packed S₈ rings or open chains, in a cube at the task's
 density. Rigid water: molecules O, H, H (types 1, 2, 2) at random positions and orientations
 in a cube, or proton-disordered ice Ih (orthorhombic cell scaled to the task's density).
 A given ``ase.Atoms`` may replace the task's own start. Every random draw comes from the
@@ -18,11 +18,11 @@ from glasslib.simulate.composition import parse_composition, species_counts
 from glasslib.simulate.engine import StructureTask, System
 from glasslib.simulate.ice import ice_ih_at_density
 from glasslib.simulate.interactions import RigidWaterModel
-from glasslib.simulate.placement import lattice_positions, random_positions, random_water
+from glasslib.simulate.placement import diamond_positions, lattice_positions, random_positions, random_water
 from glasslib.simulate.sulfur import sulfur_start
 
-#: placements of the atomic starts "random" and "lattice"
-_PLACEMENTS = {"random": random_positions, "lattice": lattice_positions}
+#: placements of the atomic starts "random", "lattice" and "diamond"
+_PLACEMENTS = {"random": random_positions, "lattice": lattice_positions, "diamond": diamond_positions}
 
 
 def _types_and_box(task: StructureTask, system: System):
@@ -33,8 +33,8 @@ def _types_and_box(task: StructureTask, system: System):
 
 
 def atoms_in_cube(task: StructureTask, system: System, rng: np.random.Generator):
-    """(types, positions, cell) of an atomic start: ``random`` or ``lattice`` sites (species
-    shuffled), or sulfur ``rings`` / ``chains`` (:func:`glasslib.simulate.sulfur.sulfur_start`)."""
+    """(types, positions, cell) of an atomic start: ``random``, ``lattice`` or ``diamond`` sites
+    (species shuffled), or sulfur ``rings`` / ``chains`` (:func:`glasslib.simulate.sulfur.sulfur_start`)."""
     start = task.protocol.start
     types, box = _types_and_box(task, system)
     if start in ("rings", "chains"):

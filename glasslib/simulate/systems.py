@@ -38,6 +38,8 @@ SI_SW = System(
                       anneal_time=10.0, timestep=1.0, thermostat_damping=0.1),
     min_distance=2.0,
     density_range=(2.0, 2.6),
+    # "diamond": thermalised crystals (a melt temperature below SW's melting point keeps them crystalline)
+    starts=("random", "lattice", "diamond"),
     description="amorphous silicon, Stillinger-Weber",
 )
 
