@@ -1,9 +1,9 @@
 """Random placements in a periodic cube: the geometry behind every MD start.
 
 Uniform positions with a minimum distance (random sequential addition), simple-cubic sites,
-cubic-diamond sites, rotations uniform on SO(3), and randomly oriented rigid water molecules. Lengths in Å; every
-random draw comes from the numpy ``Generator`` passed in. Which placement a task uses is
-decided in :mod:`glasslib.simulate.starts`.
+cubic-diamond sites, rotations uniform on SO(3), and randomly oriented rigid water molecules.
+Lengths in Å; every random draw comes from the numpy ``Generator`` passed in. Which placement a
+task uses is decided in :mod:`glasslib.simulate.starts`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Start configurations of a task: what an MD engine relaxes and melts first.
 
 Atomic systems: species shuffled over random sites with a minimum distance, over
-simple-cubic sites or over the sites of a cubic-diamond crystal, or (sulfur) packed S₈ rings or open chains, in a cube at the task's
-density. Rigid water: molecules O, H, H (types 1, 2, 2) at random positions and orientations
+simple-cubic sites or over the sites of a cubic-diamond crystal, or (sulfur) packed S₈ rings or
+open chains, in a cube at the task's density. Rigid water: molecules O, H, H (types 1, 2, 2) at random positions and orientations
 in a cube, or proton-disordered ice Ih (orthorhombic cell scaled to the task's density).
 A given ``ase.Atoms`` may replace the task's own start. Every random draw comes from the
 ``Generator`` passed in (the engines seed it from the task).
