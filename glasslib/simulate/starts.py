@@ -2,8 +2,9 @@
 
 Atomic systems: species shuffled over random sites with a minimum distance, over
 simple-cubic sites or over the sites of a cubic-diamond crystal, or (sulfur) packed S₈ rings or
-open chains, in a cube at the task's density. Rigid water: molecules O, H, H (types 1, 2, 2) at random positions and orientations
-in a cube, or proton-disordered ice Ih (orthorhombic cell scaled to the task's density).
+open chains, in a cube at the task's density. Rigid water: molecules O, H, H (types 1, 2, 2) at
+random positions and orientations in a cube, or proton-disordered ice Ih (orthorhombic cell
+scaled to the task's density).
 A given ``ase.Atoms`` may replace the task's own start. Every random draw comes from the
 ``Generator`` passed in (the engines seed it from the task).
 """
