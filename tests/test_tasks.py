@@ -74,3 +74,19 @@ def test_simulate_hands_the_task_to_the_system_engine(monkeypatch):
     assert sim.simulate(task, start="s", log="l", screen=True) == (task, system, "s", "l", True)
     with pytest.raises(InputError, match="without an MD start"):
         sim.initial_configuration(task, np.random.default_rng(0))
+
+
+def test_a_diamond_start_needs_8_m3_atoms_before_anything_runs(tmp_path):
+    """The atom count of a crystal start is checked when the task is made, so `glass simulate` leaves no
+    output folder behind."""
+    import subprocess
+    import sys
+
+    with pytest.raises(InputError, match="8 m\\^3 atoms"):
+        sim.make_task("a-Si", n_atoms=100, start="diamond")
+    assert sim.make_task("a-Si", n_atoms=216, start="diamond").protocol.start == "diamond"
+    out = tmp_path / "run"
+    res = subprocess.run([sys.executable, "-m", "glasslib", "simulate", "a-Si-SW", "--start", "diamond", "--atoms", "100",
+                          "--out", str(out), "--quiet"], capture_output=True, text=True)
+    assert res.returncode == 2 and "8 m^3 atoms" in res.stderr and "Traceback" not in res.stderr
+    assert not out.exists()

@@ -62,7 +62,7 @@ def register(sub) -> None:
     g.add_argument("--anneal-time", type=float, default=None, metavar="PS")
     g.add_argument("--timestep", type=float, default=None, metavar="FS")
     g.add_argument("--start", choices=STARTS, default=None,
-                   help="starting configuration (rings, chains: sulfur only; ice: water only)")
+                   help="starting configuration (rings, chains: sulfur only; ice: water only; diamond: a crystal of SW or Tersoff Si, 8 m^3 atoms)")
     g.add_argument("--npt", type=float, default=None, metavar="GPA", help="run NPT at this pressure (GPa)")
     g.add_argument("--nvt", action="store_true", help="run NVT even where the system defaults to NPT")
     g.add_argument("--no-minimize", action="store_true", help="skip the final minimisation")

@@ -22,7 +22,7 @@ import numpy as np
 
 from glasslib.core.errors import InputError
 from glasslib.simulate.engine import CODE_VERSION, Engine, StructureTask, System
-from glasslib.simulate.placement import DIAMOND_BASIS, random_rotations
+from glasslib.simulate.placement import diamond_sites, random_rotations
 from glasslib.simulate.protocols import canonical_json
 
 #: diamond-Si lattice constant, Å
@@ -32,8 +32,7 @@ A_SI = 5.431
 def diamond_sphere(radius: float, a: float = A_SI) -> np.ndarray:
     """(n, 3) diamond-lattice sites within ``radius`` (Å) of the origin, an atom at the centre."""
     m = int(math.ceil(radius / a)) + 1
-    cells = np.stack(np.meshgrid(*[np.arange(-m, m + 1)] * 3, indexing="ij"), -1).reshape(-1, 3)
-    pts = ((cells[:, None, :] + DIAMOND_BASIS[None]) * a).reshape(-1, 3)
+    pts = diamond_sites(range(-m, m + 1), a)
     return pts[np.linalg.norm(pts, axis=1) <= radius + 1e-9]
 
 

@@ -95,20 +95,32 @@ DIAMOND_BASIS = np.array([[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]
                           [0.25, 0.25, 0.25], [0.25, 0.75, 0.75], [0.75, 0.25, 0.75], [0.75, 0.75, 0.25]])
 
 
+def diamond_sites(cells: range, a: float) -> np.ndarray:
+    """(8 k³, 3) cubic-diamond sites, Å, of the conventional cells with integer corners in
+    ``cells`` along each axis (k = len(cells)), lattice constant ``a`` Å."""
+    corners = np.stack(np.meshgrid(*[np.asarray(cells)] * 3, indexing="ij"), -1).reshape(-1, 3)
+    return ((corners[:, None, :] + DIAMOND_BASIS[None]) * a).reshape(-1, 3)
+
+
+def diamond_cells_per_edge(n: int) -> int:
+    """m such that ``n`` = 8 m³ atoms fill m × m × m conventional diamond cells (InputError otherwise)."""
+    m = round((n / 8) ** (1.0 / 3.0))
+    if n < 8 or 8 * m**3 != n:
+        raise InputError(f"a diamond start needs 8 m^3 atoms (64, 216, 512, 1000, ...), got {n}")
+    return m
+
+
 def diamond_positions(n: int, box: float, min_distance: float, rng: np.random.Generator | None = None) -> np.ndarray:
     """The ``n`` = 8 m³ sites of m × m × m conventional cubic-diamond cells filling the cube of edge
     ``box`` Å (lattice constant box / m, nearest neighbours √3/4 of it apart): a crystal start.
     ``rng`` is not used (a perfect crystal has no random draw). InputError if ``n`` is not 8 m³ or
     the neighbours would be closer than ``min_distance`` Å."""
-    m = round((n / 8) ** (1.0 / 3.0))
-    if n < 8 or 8 * m**3 != n:
-        raise InputError(f"a diamond start needs 8 m^3 atoms (64, 216, 512, 1000, ...), got {n}")
+    m = diamond_cells_per_edge(n)
     a = box / m
     if a * math.sqrt(3) / 4 < min_distance:
         raise InputError(f"impossible density: diamond neighbours {a * math.sqrt(3) / 4:.3f} A apart, below the "
                          f"minimum distance {min_distance} A")
-    cells = np.stack(np.meshgrid(*[np.arange(m)] * 3, indexing="ij"), -1).reshape(-1, 3)
-    return ((cells[:, None, :] + DIAMOND_BASIS[None]) * a).reshape(-1, 3)
+    return diamond_sites(range(m), a)
 
 
 def random_rotations(n: int, rng: np.random.Generator) -> np.ndarray:

@@ -18,6 +18,7 @@ import numpy as np
 from glasslib.core.errors import InputError
 from glasslib.simulate.composition import ideal_mixing_density, parse_composition, species_counts
 from glasslib.simulate.engine import StructureTask, System
+from glasslib.simulate.placement import diamond_cells_per_edge
 from glasslib.simulate.protocols import Protocol
 from glasslib.simulate.systems import get_system
 
@@ -66,6 +67,8 @@ def make_task(
         if proto.start == "ice":
             raise InputError(f"start 'ice' applies to water systems, not {sysm.name}")
         raise InputError(f"start {proto.start!r} is not available for {sysm.name}; use {' or '.join(map(repr, sysm.starts))}")
+    if proto.start == "diamond":
+        diamond_cells_per_edge(n)  # before any output exists
     engine.check(sysm, n, proto)
     if proto.ensemble not in engine.ensembles:
         only = " or ".join(e.upper() for e in engine.ensembles)
