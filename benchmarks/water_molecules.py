@@ -41,6 +41,9 @@ ROWS = {
     "pc-200 + 1 restart": dict(restarts=1),
     "heun-100 churn 10": dict(sampler="heun", steps=100, churn=10.0),
     "pc-200 + autoguidance w=2": dict(autoguidance=2.0),
+    "pc-200 + water restraint": dict(restraint="water"),
+    "pc-200 + water restraint below 0.5 A": dict(restraint="water", restraint_sigma_max=0.5),
+    "pc-200 + water restraint below 2 A": dict(restraint="water", restraint_sigma_max=2.0),
 }
 AUTOGUIDED = {"pc-200 + autoguidance w=2"}
 

@@ -70,6 +70,7 @@ from glasslib.diffusion.generate import (
 )
 from glasslib.diffusion.cell_contents import scope_warnings
 from glasslib.diffusion.sampling import SAMPLERS
+from glasslib.diffusion.restraints import RESTRAINTS
 from glasslib.diffusion.training import load_checkpoint
 from glasslib.spectra.kinds import KINDS, get_kind
 from glasslib.spectra.target_checks import check_overlap
@@ -139,6 +140,12 @@ def register(sub) -> None:
     g.add_argument("--potential-max-force", type=float, default=D["potential_max_force"], metavar="EV_PER_ANGSTROM",
                    help="cap on each atom's force of that term (default: none; stiff potentials such as Vashishta "
                         "need one)")
+    g = p.add_argument_group("optional molecule restraint (off by default)")
+    g.add_argument("--restraint", default=None, choices=sorted(RESTRAINTS),
+                   help="keep the declared molecules whole: each ligand assigned to a centre on the denoised "
+                        "estimate, the molecules held at their geometry (water: O with two H, TIP4P/2005 geometry)")
+    g.add_argument("--restraint-sigma-max", type=float, default=D["restraint_sigma_max"], metavar="ANGSTROM",
+                   help=f"noise level below which the restraint acts (default {D['restraint_sigma_max']})")
     g = p.add_argument_group("optional post-processing (off by default)")
     g.add_argument("--relax", default=None, metavar="SYSTEM",
                    help="minimise each sample at fixed cell with the potential of a simulated system (e.g. "
@@ -175,7 +182,8 @@ def run(args) -> int:
                    sampler=args.sampler, churn=args.churn,
                    guidance_step=args.guidance_step, potential=args.potential,
                    potential_temperature=args.potential_temperature, potential_sigma_max=args.potential_sigma_max,
-                   potential_max_force=args.potential_max_force, relax=args.relax, device=args.device)
+                   potential_max_force=args.potential_max_force, restraint=args.restraint,
+                   restraint_sigma_max=args.restraint_sigma_max, relax=args.relax, device=args.device)
     if args.autoguidance is not None:
         options["autoguidance"] = args.autoguidance
     config = SampleConfig(**options)

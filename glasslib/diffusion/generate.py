@@ -7,6 +7,8 @@ command line (``glass sample``), the notebooks and the benchmarks sample the sam
    noise process and training data: :meth:`Checkpoint.require_companion`);
 2. wrap the score: autoguidance s + (w − 1)(s − s_weak) (:func:`with_autoguidance`), then
    spectral guidance on the Tweedie estimate for every target (:func:`with_spectral_guidance`),
+   then, optionally, a molecule restraint (``restraint``, off by default:
+   :mod:`glasslib.diffusion.restraints`, which keeps declared molecules such as H₂O whole),
    then, optionally, a classical potential's force on the Tweedie estimate (``potential``, off by
    default: :func:`~glasslib.diffusion.guidance.with_potential_guidance`; outermost, so that the
    guidance step stays relative to the network's own score);
@@ -59,6 +61,7 @@ from glasslib.core.errors import InputError, NumericalError, reject_unknown_keys
 from glasslib.core.structures import Structures, concatenate, to_ase, write_extxyz
 from glasslib.diffusion.guidance import with_autoguidance, with_potential_guidance, with_spectral_guidance
 from glasslib.diffusion.potentials import load_potential
+from glasslib.diffusion.restraints import get_restraint, with_restraint
 from glasslib.diffusion.relaxation import Relaxation
 from glasslib.diffusion.cell_contents import CellContents, resolve_contents, scope_warnings
 from glasslib.diffusion.sampling import SAMPLERS, default_restart_time, initial_noise, time_grid
@@ -128,6 +131,11 @@ class SampleConfig:
         potential_sigma_max: σ, Å, above which that term is off.
         potential_max_force: cap, eV/Å, on each atom's force of that term (None: no cap); stiff
             potentials (Vashishta's r⁻ⁿ cores) need one where the estimate has overlapping atoms.
+        restraint: optional molecule restraint, a name of
+            :data:`glasslib.diffusion.restraints.RESTRAINTS` (``"water"``): each ligand assigned to a
+            centre on the Tweedie estimate, the molecules held at their geometry
+            (:func:`~glasslib.diffusion.restraints.with_restraint`; None: off, the default).
+        restraint_sigma_max: σ, Å, above which the restraint is off.
         relax: minimise each final structure with a simulated system's potential (:class:`Relaxation`): a
             simulated system's name (``glasslib.simulate.systems``, e.g. ``"SiO2-Vashishta"``) or
             ``"training"`` (the system of the checkpoint's training sets); None: off, the default.
@@ -154,6 +162,8 @@ class SampleConfig:
     potential_temperature: float = 300.0
     potential_sigma_max: float = 0.5
     potential_max_force: float | None = None
+    restraint: str | None = None
+    restraint_sigma_max: float = 1.0
     relax: str | None = None
     device: str = "cpu"
 
@@ -177,10 +187,13 @@ class SampleConfig:
                                ("churn", lambda v: v >= 0, ">= 0"),
                                ("guidance_step", lambda v: v >= 0, ">= 0"), ("autoguidance", lambda v: v >= 1, ">= 1"),
                                ("potential_temperature", lambda v: v > 0, "> 0 (K)"),
-                               ("potential_sigma_max", lambda v: v > 0, "> 0 (Å)")):
+                               ("potential_sigma_max", lambda v: v > 0, "> 0 (Å)"),
+                               ("restraint_sigma_max", lambda v: v > 0, "> 0 (Å)")):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and ok(value)):
                 raise InputError(f"{name} must be a finite number {rule}, got {value}")
+        if self.restraint is not None:
+            get_restraint(self.restraint)
         if self.relax is not None and not (isinstance(self.relax, str) and self.relax.strip()):
             raise InputError(f"relax must be a system name, 'training' or None, got {self.relax!r}")
         cap = self.potential_max_force
@@ -274,6 +287,11 @@ def _recipe(checkpoint, config: SampleConfig, targets: Sequence[GuidanceTerm], w
         values = [t.target.values(dtype=dtype, device=device) for t in terms]
         score = with_spectral_guidance(score, observables, values, [t.weight for t in terms],
                                        sigma_fn=sde.sigma, step_size=config.guidance_step)
+    restraint = None
+    if config.restraint is not None:
+        restraint = get_restraint(config.restraint)
+        restraint.require_cell(contents.species, contents.composition)
+        score = with_restraint(score, restraint, sigma_fn=sde.sigma, sigma_max=config.restraint_sigma_max)
     potential = None
     if config.potential is not None:
         potential = _potential(config.potential, contents)
@@ -295,6 +313,7 @@ def _recipe(checkpoint, config: SampleConfig, targets: Sequence[GuidanceTerm], w
         "targets": [t.describe() for t in terms],
         "potential": None if potential is None else {**potential.describe(), "file": str(config.potential),
                                                      "sha256": sha256_file(config.potential)},
+        "restraint": None if restraint is None else {"name": config.restraint, **restraint.describe()},
         "relax": None if relax is None else relax.describe(),
         "scope_warnings": scope_warnings(ckpt.data_summary, contents),
     }

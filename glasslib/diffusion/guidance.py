@@ -229,6 +229,14 @@ def with_autoguidance(score, weak_score, weight: float, *, sigma_fn=None,
     return AutoGuidedScore(score, weak_score, weight, sigma_fn=sigma_fn, sigma_range=sigma_range)
 
 
+def score_and_sigma(score, sigma_fn, x: Structures, t) -> tuple[torch.Tensor, torch.Tensor]:
+    """``score(x, t)`` (n_atoms, 3) and σ(t) (S,), Å, with ``t`` (a number or (S,)) given to every
+    structure of ``x``: the start of every wrapper that acts below a noise level."""
+    t = torch.as_tensor(t, dtype=x.dtype, device=x.device).reshape(-1).expand(x.n_systems)
+    sigma = torch.as_tensor(sigma_fn(t), dtype=x.dtype, device=x.device).reshape(-1).expand(x.n_systems)
+    return score(x, t), sigma
+
+
 class PotentialGuidedScore:
     """The callable :func:`with_potential_guidance` returns; ``last_energy`` holds the (S,) energies
     (eV) of the latest Tweedie estimates it acted on (None before, or when it was switched off)."""
@@ -245,9 +253,7 @@ class PotentialGuidedScore:
         self.last_energy: torch.Tensor | None = None
 
     def __call__(self, x: Structures, t) -> torch.Tensor:
-        t = torch.as_tensor(t, dtype=x.dtype, device=x.device).reshape(-1).expand(x.n_systems)
-        s = self.score(x, t)
-        sigma_sys = torch.as_tensor(self.sigma_fn(t), dtype=x.dtype, device=x.device).reshape(-1).expand(x.n_systems)
+        s, sigma_sys = score_and_sigma(self.score, self.sigma_fn, x, t)
         on = sigma_sys <= self.sigma_max
         if not bool(on.any()):
             self.last_energy = None

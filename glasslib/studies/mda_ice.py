@@ -10,7 +10,11 @@ for MDA. A user's measured S(Q) file can replace it (:func:`read_user_target`).
 The trajectory starts from ice Ih, not from noise: the ice Ih of the MDA cell (same molecule
 count, scaled affinely to the target's density) noised to ``start_sigma`` Å and sampled from
 there by :func:`glasslib.diffusion.generate.generate` with a :class:`~glasslib.diffusion.generate.Start`
-(SDEdit), guided by the target's X-ray S(Q) and neutron S(Q) of D₂O (H scattering as D).
+(SDEdit), guided by the target's X-ray S(Q) and neutron S(Q) of D₂O (H scattering as D). The prior
+alone breaks about one molecule in six on the way (its model card); with ``restraint="water"`` (the
+notebook's default, :mod:`glasslib.diffusion.restraints`) each H is assigned to an O on the denoised
+estimate and the molecules are held at the TIP4P/2005 geometry below σ = 1 Å. The same trajectory
+without it is kept as the ensemble :data:`PRIOR_ONLY`, so that what the restraint changes is measured.
 
 Numbers per structure (:func:`structure_record`): the density, the second-shell peak of g_OO(r)
 (its position and height between :data:`SHELL2` Å), the ring statistics of the H-bond network
@@ -78,6 +82,8 @@ MEASURED_D2O = "water_ice/water_SANDALS_SLS18502-D2O.mint01"
 #: the measured MDA density (Rosu-Finsen et al. 2023), used with a user's target file
 MDA_DENSITY = 1.06
 MODALITIES = ("goo", "sq-xray", "sq-neutron")
+#: the record kind of the comparison ensemble: the same guided trajectory without the molecule restraint
+PRIOR_ONLY = "MDA-generated-prior-only"
 
 
 # ---------------------------------------------------------------------------------- spectra
@@ -265,6 +271,11 @@ def acceptance(records: list[dict], summary_ed: dict) -> dict:
                                   default=math.nan) for k in ("LDA", "HDA", "MDA-target", "MDA-generated")}
     out["intact_molecules"] = mean("MDA-generated", "intact_molecules")
     out["intact_at_least_95"] = bool(out["intact_molecules"] >= 0.95)
+    if any(r["kind"] == PRIOR_ONLY for r in records):
+        out[PRIOR_ONLY] = {"intact_molecules": mean(PRIOR_ONLY, "intact_molecules"),
+                           "goo_shell2_r_A": mean(PRIOR_ONLY, "goo_shell2_r_A"),
+                           "goo_shell2_height": mean(PRIOR_ONLY, "goo_shell2_height"),
+                           "six_ring_fraction": six(PRIOR_ONLY)}
     out["error_vs_diversity"] = summary_ed
     ratios = [v["error_over_diversity"] for v in summary_ed.values() if math.isfinite(v["error_over_diversity"])]
     out["error_within_2_diversity"] = bool(ratios) and all(r <= 2.0 for r in ratios)
@@ -281,9 +292,13 @@ def error_diversity_summary(generated: dict, replicas: dict | None) -> dict:
 
 
 # ---------------------------------------------------------------------------------- figure
-COLORS = {"liquid": "C0", "LDA": "C2", "HDA": "C3", "ice-Ih": "0.5", "MDA-target": "k", "MDA-generated": "C1"}
+COLORS = {"liquid": "C0", "LDA": "C2", "HDA": "C3", "ice-Ih": "0.5", "MDA-target": "k", "MDA-generated": "C1",
+          PRIOR_ONLY: "C5"}
 LABELS = {"liquid": "liquid (TIP4P/2005)", "LDA": "LDA (TIP4P/2005)", "HDA": "HDA (TIP4P/2005)", "ice-Ih": "ice Ih",
-          "MDA-target": "MDA target (synthetic, shear)", "MDA-generated": "MDA generated (GLASS)"}
+          "MDA-target": "MDA target (synthetic, shear)", "MDA-generated": "MDA generated (GLASS)",
+          PRIOR_ONLY: "MDA generated, prior alone (no restraint)"}
+#: the ensembles of panels C and E, in legend order (panel D leaves out the prior-only one)
+ENSEMBLES = ("liquid", "LDA", "MDA-target", "MDA-generated", PRIOR_ONLY, "HDA")
 
 
 def render_snapshots(traj: Trajectory, folder: Path, size=(260, 260)) -> list[Path]:
@@ -294,10 +309,14 @@ def render_snapshots(traj: Trajectory, folder: Path, size=(260, 260)) -> list[Pa
 
 def figure(traj: Trajectory, curves: dict, measured: Target | None, records: list[dict], *, render_images=True):
     """A: renders along the trajectory; B: g_OO along it; C: g_OO of the ensembles (inset: second
-    shell); D: X-ray and neutron S(Q) with the measured liquid D₂O; E: H-bond ring statistics."""
+    shell); D: X-ray and neutron S(Q) with the measured liquid D₂O; E: H-bond ring statistics. The
+    generated ensemble's label names the molecule restraint of ``traj`` where it had one; the
+    ensemble :data:`PRIOR_ONLY` (in ``curves`` and ``records``, if run) is drawn dotted in C and E."""
     import matplotlib.pyplot as plt
     from matplotlib.image import imread
 
+    restraint = traj.record.get("config", {}).get("restraint")
+    labels = {**LABELS, "MDA-generated": LABELS["MDA-generated"] + (f" + {restraint} restraint" if restraint else "")}
     n_snap = len(traj.snapshots)
     fig = plt.figure(figsize=(16, 8.4))
     outer = fig.add_gridspec(2, 1, height_ratios=[1, 1.25])
@@ -324,12 +343,12 @@ def figure(traj: Trajectory, curves: dict, measured: Target | None, records: lis
     ax_b.legend(fontsize=7, loc="upper right")
     label_panel(ax_b, "B", "along the trajectory")
     inset = ax_c.inset_axes([0.55, 0.45, 0.42, 0.42])
-    for kind in ("liquid", "LDA", "MDA-target", "MDA-generated", "HDA"):
+    for kind in ENSEMBLES:
         if kind not in curves:
             continue
         g = curves[kind]["goo"].mean(0).numpy()
-        ls = "--" if kind == "MDA-target" else "-"
-        ax_c.plot(r, g, color=COLORS[kind], lw=1.1, ls=ls, label=LABELS[kind])
+        ls = {"MDA-target": "--", PRIOR_ONLY: ":"}.get(kind, "-")
+        ax_c.plot(r, g, color=COLORS[kind], lw=1.1, ls=ls, label=labels[kind])
         inset.plot(r, g, color=COLORS[kind], lw=1.0, ls=ls)
     inset.set_xlim(3.6, 5.6)
     inset.set_ylim(0.6, 1.6)
@@ -352,14 +371,14 @@ def figure(traj: Trajectory, curves: dict, measured: Target | None, records: lis
         ax_dn.legend(fontsize=7, loc="upper right")
     label_panel(ax_dx, "D", "X-ray")
     label_panel(ax_dn, "", "neutron")
-    kinds = [k for k in ("liquid", "LDA", "MDA-target", "MDA-generated", "HDA") if any(r["kind"] == k for r in records)]
+    kinds = [k for k in ENSEMBLES if any(r["kind"] == k for r in records)]
     sizes = sorted({int(s) for r in records for s in r["ring_fractions"]})
     width = 0.8 / max(len(kinds), 1)
     for j, kind in enumerate(kinds):
         rs = [r for r in records if r["kind"] == kind]
         frac = [sum(r["ring_fractions"].get(str(s), 0.0) for r in rs) / len(rs) for s in sizes]
         ax_e.bar([s + (j - (len(kinds) - 1) / 2) * width for s in sizes], frac, width, color=COLORS[kind],
-                 label=LABELS[kind])
+                 label=labels[kind], hatch="..." if kind == PRIOR_ONLY else None)
     ax_e.set_xlabel("ring size (H-bonded O)")
     ax_e.set_ylabel("fraction of rings")
     label_panel(ax_e, "E", "H-bond rings")
