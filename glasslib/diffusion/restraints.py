@@ -29,8 +29,7 @@ at noise level σ:
    assignment held fixed (it is piecewise constant in x).
 
 :data:`RESTRAINTS` names the declared ones; ``"water"`` uses the TIP4P/2005 geometry of the training
-sets (r_OH 0.9572 Å, HOH 104.52°, the defaults of :func:`glasslib.simulate.ice.ice_ih_at_density`)
-and w = 0.05 Å.
+sets (:data:`glasslib.simulate.interactions.TIP4P_2005`: r_OH 0.9572 Å, HOH 104.52°) and w = 0.05 Å.
 """
 
 from __future__ import annotations
@@ -48,6 +47,7 @@ from glasslib.core.errors import InputError, NumericalError
 from glasslib.core.geometry import minimum_image, neighbor_pairs
 from glasslib.core.structures import Structures
 from glasslib.diffusion.guidance import score_and_sigma
+from glasslib.simulate.interactions import TIP4P_2005
 
 #: C–L distance, Å, within which the assignment uses the true cost (beyond it: a flat high cost)
 ASSIGN_CUTOFF = 2.5
@@ -149,7 +149,8 @@ class MoleculeRestraint:
 
 #: the declared restraints (``SampleConfig(restraint=NAME)``, ``glass sample --restraint NAME``)
 RESTRAINTS = {
-    "water": MoleculeRestraint(center="O", ligand="H", per_center=2, bond=0.9572, angle=104.52, width=0.05),
+    "water": MoleculeRestraint(center="O", ligand="H", per_center=2, bond=TIP4P_2005.r_oh, angle=TIP4P_2005.hoh,
+                               width=0.05),
 }
 
 
