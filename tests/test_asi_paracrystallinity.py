@@ -49,6 +49,17 @@ def test_dihedrals_of_diamond_are_staggered():
     assert np.allclose(np.sort(phi)[: 2 * phi.size // 3], 60.0) and np.allclose(np.sort(phi)[2 * phi.size // 3:], 180.0)
 
 
+def test_crystal_start_fills_the_generated_cell_with_diamond():
+    """The crystal start of the default cell (216 atoms at 2.28 g/cm³): 3 × 3 × 3 cells, every atom diamond
+    for OVITO, four neighbours at a√3/4."""
+    box = cubic_box_length(np.full(216, 28.0855), study.DENSITY)
+    x = study.crystal_start(216, box)
+    assert x.n_atoms == 216 and study.crystallinities(x) == [1.0]
+    d = torch.cdist(x.positions, x.positions)
+    a = box / 3
+    assert math.isclose(float(d[d > 0.1].min()), a * math.sqrt(3) / 4, rel_tol=1e-6)  # cdist: 1e-7 Å rounding
+
+
 def test_records_on_known_answers():
     """Diamond guided towards its own g(r): crystallinity 1, error 0, one record per structure."""
     x = from_ase(diamond(2))

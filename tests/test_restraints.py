@@ -152,8 +152,8 @@ def test_glass_sample_restraint_option(tmp_path):
     assert len(files) == 1 and water_intact_fraction(read_structures(files[0])) == 1.0
     assert '"restraint": "water"' in (out / "sample_config.json").read_text()
     bad = tmp_path / "si"
-    r = subprocess.run([sys.executable, "-m", "glasslib", "sample", str(data_dir() / "models" / "asi_sw_prior" /
-                        "checkpoint.pt"), "--n", "1", "--seed", "0", "--restraint", "water", "--out", str(bad), "--quiet"],
-                       capture_output=True, text=True)
+    silicon = data_dir() / "models" / "asi_sw_prior" / "checkpoint.pt"
+    r = subprocess.run([sys.executable, "-m", "glasslib", "sample", str(silicon), "--n", "1", "--seed", "0",
+                        "--restraint", "water", "--out", str(bad), "--quiet"], capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr and not bad.exists()
     assert "holds 0 O" in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -27,13 +27,20 @@ Per structure the records hold the crystallinity, the error of its spectrum agai
 (RMSE, g(r) for mixtures, S(Q) otherwise) and the group's reference diversity (leave-one-out RMSE of the
 reference replicas, :func:`glasslib.analysis.error_diversity`).
 
-Limits, measured (not part of the notebook's run): a 216-atom cell (16.4 Å) cannot hold a grain that
-the modifier recognises. Builder structures of 216 atoms with one 5 or 6 Å grain (29 and 47 grain
-atoms) read crystallinity 0 after the 300 K relaxation, and the 1000-atom mixtures read 0.006 at
-7.5 Å. So generated crystallinity in this cell is 0 whatever the prior does. The cell is not the only
-limit, though: the shipped a-Si prior sampled in a 1000-atom cell (27.4 Å, 200 steps), guided by the
-12.4 Å mixture's g(r) (reference crystallinity 0.43), also reads 0 (staggered-dihedral fraction 0.26
-against the references' 0.43; g(r) error 0.147). That prior has never seen a crystal.
+The start (``start_sigma`` of :func:`prepare`; notebook 07 uses 0.5 Å): every ensemble may be sampled
+from the cell's diamond crystal (:func:`crystal_start`) noised to σ_start instead of from noise, as the MDA
+study starts from ice Ih. From noise, the shipped prior makes no diamond order with any target: it has
+never seen a crystal, and its samples read crystallinity 0 in 216- and 1000-atom cells alike. From the
+crystal, what survives depends on σ_start. Measured on 216 atoms, 2 structures per ensemble:
+
+* at 0.4 Å, the prior alone keeps 0.93 and 0.49 (so every ensemble inherits crystallinity from the start);
+* at 0.5 Å, the prior alone keeps 0, guided by the melt-quench g(r) 0.08 and 0, by the measured S(Q) 0.44
+  and 0.32.
+
+0.5 Å is the smallest σ_start tried at which the prior alone forgets the crystal. Limits, also measured:
+a 216-atom cell (16.4 Å) cannot hold a grain built into an amorphous matrix that the modifier
+recognises (builder structures with one 5 or 6 Å grain read 0 after the 300 K relaxation), so the
+generated crystallinity here is that of a crystal partly amorphised, not of grains.
 """
 
 from __future__ import annotations
@@ -44,17 +51,19 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from ase import Atoms
 
 from glasslib.analysis import (bond_graph, crystallinity, dihedral_angles, error_diversity, rank_correlation, rmse,
                                spectral_diversity)
 from glasslib.analysis.ovito_adapter import render
 from glasslib.core.paths import figures_dir
-from glasslib.core.structures import Structures
-from glasslib.diffusion.generate import GuidanceTerm, SampleConfig, cell_contents, generate
+from glasslib.core.structures import Structures, from_ase
+from glasslib.diffusion.generate import GuidanceTerm, SampleConfig, Start, cell_contents, generate
 from glasslib.diffusion.training import Checkpoint
 from glasslib.plotting import label_panel
 from glasslib.simulate import build_spec, read_dataset
 from glasslib.simulate.datasets import DatasetSpec
+from glasslib.simulate.placement import diamond_positions
 from glasslib.spectra.targets import Target
 from glasslib.studies.measured_data import CASES, read_case_target
 
@@ -153,19 +162,29 @@ class Group:
 
 @dataclass
 class StudyData:
-    """Everything the figure and the records need."""
+    """Everything the figure and the records need; ``start``: the noised crystal every ensemble is sampled
+    from (None: from noise at σ_max)."""
 
     groups: list[Group]
     measured: Target
     box: float
     r: torch.Tensor
     config: dict
+    start: Start | None = None
+
+
+def crystal_start(atoms: int, box: float) -> Structures:
+    """Cubic diamond filling the generated cell of edge ``box`` Å (``atoms`` = 8 m³,
+    :func:`glasslib.simulate.placement.diamond_positions`): the crystal sampling may start from."""
+    positions = diamond_positions(atoms, box, min_distance=1.0)
+    return from_ase([Atoms(f"Si{atoms}", positions=positions, cell=[box] * 3, pbc=True)])
 
 
 def prepare(profile: dict, ckpt: Checkpoint, *, seed: int, guidance_step: float = GUIDANCE_STEP,
-            device="cpu") -> StudyData:
+            device="cpu", start_sigma: float | None = None) -> StudyData:
     """The reference sets (built if missing), their fractions and the guidance targets; ``guidance_step``:
-    guidance RMS / score RMS per atom of every guided ensemble."""
+    guidance RMS / score RMS per atom of every guided ensemble; ``start_sigma``: Å, sample every ensemble
+    from the diamond crystal of the cell (:func:`crystal_start`) noised to that σ (None: from noise)."""
     config = SampleConfig(n=profile["n"], seed=seed, atoms=profile["atoms"], density=DENSITY, composition="Si",
                           steps=profile["steps"], guidance_step=guidance_step, device=str(device))
     box = cell_contents(ckpt, config).box
@@ -183,7 +202,8 @@ def prepare(profile: dict, ckpt: Checkpoint, *, seed: int, guidance_step: float 
     groups += [Group("measured", None, measured, None, label=PRIOR.provenance),
                Group("melt-quench", None, mq_target, mq, label=mq_name),
                Group("unconditional", None, None, None, label="prior alone")]
-    return StudyData(groups, measured, box, r, config.to_dict())
+    start = None if start_sigma is None else Start(crystal_start(profile["atoms"], box), start_sigma)
+    return StudyData(groups, measured, box, r, config.to_dict(), start)
 
 
 def sample(data: StudyData, ckpt: Checkpoint, *, seed: int) -> None:
@@ -193,7 +213,7 @@ def sample(data: StudyData, ckpt: Checkpoint, *, seed: int) -> None:
         s = seed if g.guidance is None else seed + 1 + k
         terms = [] if g.guidance is None else [GuidanceTerm(g.guidance, 1.0, smearing=g.smearing)]
         t0 = time.perf_counter()
-        out = generate(ckpt, SampleConfig(**{**base.to_dict(), "seed": s}), terms)
+        out = generate(ckpt, SampleConfig(**{**base.to_dict(), "seed": s}), terms, start=data.start)
         g.seconds = time.perf_counter() - t0
         g.generated = out.structures.to(device="cpu", dtype=torch.float64)
 
