@@ -311,7 +311,7 @@ def figure(traj: Trajectory, curves: dict, measured: Target | None, records: lis
     """A: renders along the trajectory; B: g_OO along it; C: g_OO of the ensembles (inset: second
     shell); D: X-ray and neutron S(Q) with the measured liquid D₂O; E: H-bond ring statistics. The
     generated ensemble's label names the molecule restraint of ``traj`` where it had one; the
-    ensemble :data:`PRIOR_ONLY` (in ``curves`` and ``records``, if run) is drawn dotted in C and E."""
+    ensemble :data:`PRIOR_ONLY` (in ``curves`` and ``records``, if run) is drawn dotted in C, hatched in E."""
     import matplotlib.pyplot as plt
     from matplotlib.image import imread
 
