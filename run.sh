@@ -3,12 +3,13 @@
 #   bash run.sh figures                  # regenerate figures/ (default profile)
 #   bash run.sh test                     # run the test suite
 #   bash run.sh smoke                    # figures in the smoke profile (minutes)
+#   bash run.sh asi-cell1000             # notebook 07 in the 1000-atom cell (about an hour)
 #   bash run.sh figures PROFILE=paper    # anything else is passed to make
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
 if (($# == 0)); then
-    echo "usage: bash run.sh figures|test|smoke|benchmarks|clean-runs [MAKE ARGS...]" >&2
+    echo "usage: bash run.sh figures|test|smoke|benchmarks|asi-cell1000|clean-runs [MAKE ARGS...]" >&2
     exit 2
 fi
 bash scripts/setup.sh

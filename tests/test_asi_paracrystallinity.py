@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from crystals import diamond
+from glasslib.core.errors import InputError
 from glasslib.core.structures import concatenate, from_ase
 from glasslib.core.units import cubic_box_length
 from glasslib.simulate import load_specs
@@ -58,6 +59,20 @@ def test_crystal_start_fills_the_generated_cell_with_diamond():
     d = torch.cdist(x.positions, x.positions)
     a = box / 3
     assert math.isclose(float(d[d > 0.1].min()), a * math.sqrt(3) / 4, rel_tol=1e-6)  # cdist: 1e-7 Å rounding
+
+
+def test_with_atoms_sets_a_cell_the_crystal_start_fills():
+    """The generated cell may be set to any 8 m³ atoms (the paper profile uses the references' 1000); the
+    references stay; anything else is refused in one line."""
+    p = study.with_atoms(study.PROFILES["default"], 1000)
+    assert p["atoms"] == 1000 and p["ref_atoms"] == study.PROFILES["default"]["ref_atoms"]
+    assert study.PROFILES["default"]["atoms"] == 216  # the profile itself is not changed
+    assert study.PROFILES["paper"]["atoms"] == study.PROFILES["paper"]["ref_atoms"] == 1000
+    box = cubic_box_length(np.full(512, 28.0855), study.DENSITY)
+    assert study.crystallinities(study.crystal_start(study.with_atoms(p, 512)["atoms"], box)) == [1.0]
+    for bad in (100, 217, 0, -8, 2.0, "1000", True):
+        with pytest.raises(InputError, match="8 m\\^3"):
+            study.with_atoms(p, bad)
 
 
 def test_records_on_known_answers():
