@@ -104,7 +104,7 @@ def diamond_sites(cells: range, a: float) -> np.ndarray:
 
 def diamond_cells_per_edge(n: int) -> int:
     """m such that ``n`` = 8 m³ atoms fill m × m × m conventional diamond cells (InputError otherwise)."""
-    m = round((n / 8) ** (1.0 / 3.0))
+    m = round((n / 8) ** (1.0 / 3.0)) if n >= 8 else 0
     if n < 8 or 8 * m**3 != n:
         raise InputError(f"a diamond start needs 8 m^3 atoms (64, 216, 512, 1000, ...), got {n}")
     return m

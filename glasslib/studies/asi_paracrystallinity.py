@@ -73,7 +73,7 @@ from glasslib.diffusion.training import Checkpoint
 from glasslib.plotting import label_panel
 from glasslib.simulate import build_spec, read_dataset
 from glasslib.simulate.datasets import DatasetSpec
-from glasslib.simulate.placement import diamond_positions
+from glasslib.simulate.placement import diamond_cells_per_edge, diamond_positions
 from glasslib.spectra.targets import Target
 from glasslib.studies.measured_data import CASES, read_case_target
 
@@ -101,10 +101,9 @@ TARGETS = ("mixture", "measured", "melt-quench", "unconditional")
 def with_atoms(profile: dict, atoms: int) -> dict:
     """``profile`` with a generated cell of ``atoms`` Si atoms (8 m³, so that :func:`crystal_start` fills it:
     64, 216, 512, 1000, ...); the references are unchanged. One-line error otherwise."""
-    whole = isinstance(atoms, (int, np.integer)) and not isinstance(atoms, bool) and atoms > 0 and atoms % 8 == 0
-    if not (whole and round((atoms // 8) ** (1 / 3)) ** 3 == atoms // 8):
-        raise InputError(f"atoms must be 8 m^3 (64, 216, 512, 1000, ...) so that the diamond start fills the cell, "
-                         f"got {atoms!r}")
+    if not isinstance(atoms, (int, np.integer)) or isinstance(atoms, bool):
+        raise InputError(f"atoms must be an integer 8 m^3 (64, 216, 512, 1000, ...), got {atoms!r}")
+    diamond_cells_per_edge(int(atoms))  # the crystal start's own check
     return {**profile, "atoms": int(atoms)}
 
 
