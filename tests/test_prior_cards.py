@@ -129,6 +129,8 @@ def test_panel_holds_the_curves_of_the_figure(diamond):
     assert np.allclose(p["target"], g[1], atol=1e-5) and np.allclose(p["samples"]["guided"], g[0], atol=1e-5)
     assert max(p["training_max"]) > 2 * max(p["samples"]["unconditional"]) > 0  # the crystal's sharp peaks
     assert len(figure([p, p]).axes) == 2
+    gap = figure([p, {"prior": "sio2_vashishta_prior", "curves": None}]).axes[1]  # merge_summary's panel without curves
+    assert not gap.lines and "update=False" in gap.texts[0].get_text()
 
 
 def _summary(profile, priors):
@@ -150,7 +152,10 @@ def test_merge_keeps_the_priors_not_rerun():
     assert [(r["prior"], r["run"]) for r in out["records"]] == [("a", "default")] * 2 + [("b", "new")] * 2 + [("c", "default")] * 2
     newer = _summary("default", ["d", "a"])
     assert [p["prior"] for p in merge_summary(out, newer)["panels"]] == ["a", "b", "c", "d"]  # a new prior comes last
-    with pytest.raises(InputError, match="no panel or records for a"):
-        merge_summary({**old, "panels": old["panels"][1:]}, new)  # a summary from before panels
+    before_panels = merge_summary({**old, "panels": old["panels"][1:]}, new)  # a summary from before panels
+    assert before_panels["panels"][0] == {"prior": "a", "curves": None} and before_panels["panels_without_curves"] == ["a"]
+    assert [(r["prior"], r["run"]) for r in before_panels["records"]] == [(r["prior"], r["run"]) for r in out["records"]]
+    with pytest.raises(InputError, match="no records for a"):
+        merge_summary({**old, "records": old["records"][2:]}, new)
     with pytest.raises(InputError, match="'smoke' profile"):
         merge_summary(_summary("smoke", ["a", "b", "c"]), new)

@@ -329,22 +329,26 @@ def read_summary(path: Path) -> dict:
 def merge_summary(previous: dict, current: dict, source="the previous summary") -> dict:
     """``current`` (a run of some priors) completed with the records and panels of the other priors
     of ``previous`` (an earlier summary json of the same profile); the priors in ``previous``'s
-    order, new ones last. InputError naming ``source`` if the profiles differ or ``previous`` lacks
-    the panel or the records of a prior that ``current`` did not run."""
+    order, new ones last. A kept prior whose panel ``previous`` lacks (a summary written before
+    panels were stored) keeps its records and gets a panel without curves, ``{"prior": name,
+    "curves": None}``, which :func:`figure` draws as a labelled gap; those priors are listed under
+    ``panels_without_curves``. InputError naming ``source`` if the profiles differ or ``previous``
+    lacks the records of a prior that ``current`` did not run."""
     if previous.get("profile") != current["profile"]:
         raise InputError(f"holds the {previous.get('profile')!r} profile, not {current['profile']!r}", source)
     ran = [p["prior"] for p in current["panels"]]
     order = list(previous.get("priors", [])) + [n for n in ran if n not in previous.get("priors", [])]
     old_panels = {p["prior"]: p for p in previous.get("panels", [])}
-    missing = [n for n in order if n not in ran and (n not in old_panels
-                                                    or not any(r["prior"] == n for r in previous.get("records", [])))]
+    missing = [n for n in order if n not in ran and not any(r["prior"] == n for r in previous.get("records", []))]
     if missing:
-        raise InputError(f"has no panel or records for {', '.join(missing)}; rerun the notebook for every prior "
+        raise InputError(f"has no records for {', '.join(missing)}; rerun the notebook for every prior "
                          f"(update=False) once", source)
     panels = {**old_panels, **{p["prior"]: p for p in current["panels"]}}
+    no_curves = [n for n in order if n not in panels]
+    panels.update({n: {"prior": n, "curves": None} for n in no_curves})
     records = [r for n in order for r in (current if n in ran else previous)["records"] if r["prior"] == n]
     return {**current, "priors": order, "records": records, "panels": [panels[n] for n in order],
-            "kept_from_previous_run": [n for n in order if n not in ran]}
+            "kept_from_previous_run": [n for n in order if n not in ran], "panels_without_curves": no_curves}
 
 
 def figure(panels: list[dict]):
@@ -358,6 +362,12 @@ def figure(panels: list[dict]):
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
     for k, p in enumerate(panels):
         ax = axes.flat[k]
+        if "r" not in p:  # kept from a summary that did not store curves (merge_summary)
+            ax.text(0.5, 0.5, "records kept from an earlier run\nthat stored no curves:\nrerun notebook 04 with update=False",
+                    ha="center", va="center", fontsize=7, transform=ax.transAxes)
+            ax.set_xticks([]); ax.set_yticks([])
+            label_panel(ax, "abcdefghi"[k], p["prior"])
+            continue
         ax.fill_between(p["r"], p["training_min"], p["training_max"], color="0.85", lw=0, label="training (range)")
         ax.plot(p["r"], p["target"], color="k", lw=1.2, label=f"held-out target ({p['heldout']})")
         for name, g in p["samples"].items():
