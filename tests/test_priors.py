@@ -52,6 +52,23 @@ def test_declared_priors_resolve_to_their_shipped_configs():
     assert shipped >= 2
 
 
+def test_trial_networks_resolve_from_their_own_entries():
+    """A kept trial network (data/models/NAME/trials/TRIAL/) holds the prior entry it was trained with
+    (priors.yaml); that entry reproduces its resolved config, and the checkpoint records the same entry."""
+    trials = sorted(MODELS.glob("*/trials/*/config.json"))
+    assert trials
+    for path in trials:
+        name = path.parents[2].name
+        spec = load_priors(path.parent / "priors.yaml")[name]
+        expected = json.loads(path.read_text())
+        got = resolved_config(spec).to_dict()
+        got["model"]["species"] = expected["model"]["species"]
+        assert got == expected, path
+        record = load_checkpoint(path.parent / "checkpoint.pt").record
+        assert record["prior"] == name and record["stages"] == list(spec.stages), path
+        assert record["spec"]["config"] == dict(spec.config), path
+
+
 def test_build_resumes_across_stages_exactly(tmp_path):
     priors, datasets = _specs(tmp_path, [4, 8])
     full = build_prior("tiny", out_dir=tmp_path / "full", progress=False, specs_path=priors, datasets_path=datasets)
