@@ -34,6 +34,15 @@ def _specs(tmp_path: Path, stages) -> tuple[Path, Path]:
     return priors, datasets
 
 
+def _resolved_against(spec: PriorSpec, config_path: Path, *, weak: bool = False) -> tuple[dict, dict]:
+    """(resolved config of ``spec``, the config written at ``config_path``), species taken from the latter
+    (filled from the data when training)."""
+    expected = json.loads(config_path.read_text())
+    got = resolved_config(spec, weak=weak).to_dict()
+    got["model"]["species"] = expected["model"]["species"]
+    return got, expected
+
+
 def test_declared_priors_resolve_to_their_shipped_configs():
     """The rebuild command (glass train --prior NAME) reproduces every shipped resolved config."""
     priors = load_priors()
@@ -44,9 +53,7 @@ def test_declared_priors_resolve_to_their_shipped_configs():
             path = MODELS / name / ("weak" if weak else "") / "config.json"
             if not path.exists():
                 continue
-            expected = json.loads(path.read_text())
-            got = resolved_config(spec, weak=weak).to_dict()
-            got["model"]["species"] = expected["model"]["species"]  # filled from the data when training
+            got, expected = _resolved_against(spec, path, weak=weak)
             assert got == expected, (name, weak)
             shipped += 1
     assert shipped >= 2
@@ -60,9 +67,7 @@ def test_trial_networks_resolve_from_their_own_entries():
     for path in trials:
         name = path.parents[2].name
         spec = load_priors(path.parent / "priors.yaml")[name]
-        expected = json.loads(path.read_text())
-        got = resolved_config(spec).to_dict()
-        got["model"]["species"] = expected["model"]["species"]
+        got, expected = _resolved_against(spec, path)
         assert got == expected, path
         record = load_checkpoint(path.parent / "checkpoint.pt").record
         assert record["prior"] == name and record["stages"] == list(spec.stages), path
